@@ -1,0 +1,61 @@
+"""Configuration from the environment: where data lives and which servers to use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "encore"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Root of Encore's own files (managed library, local servers' data, outbox).
+    kafka_bootstrap : str or None
+        ``host:port`` list of a Kafka cluster; ``None`` means "start the local broker".
+    mongo_uri : str or None
+        A MongoDB URI; ``None`` means "start the local database".
+    topic : str
+        Topic that carries play events.
+    """
+
+    data_dir: Path
+    kafka_bootstrap: str | None
+    mongo_uri: str | None
+    topic: str = "music_topic"
+    db_name: str = "encore"
+
+    @property
+    def library_dir(self) -> Path:
+        """Folder of the managed (transcoded) copies."""
+        return self.data_dir / "library"
+
+    @property
+    def services_dir(self) -> Path:
+        """Folder of the local stack's state (ports file, database files, logs)."""
+        return self.data_dir / "services"
+
+
+def load_config() -> Config:
+    """Read ``ENCORE_DATA_DIR``, ``ENCORE_KAFKA_BOOTSTRAP``, ``ENCORE_MONGO_URI``, ``ENCORE_TOPIC``.
+
+    Returns
+    -------
+    Config
+    """
+    data = os.environ.get("ENCORE_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)
+    return Config(
+        data_dir=Path(data).expanduser(),
+        kafka_bootstrap=os.environ.get("ENCORE_KAFKA_BOOTSTRAP") or None,
+        mongo_uri=os.environ.get("ENCORE_MONGO_URI") or None,
+        topic=os.environ.get("ENCORE_TOPIC") or "music_topic",
+        db_name=os.environ.get("ENCORE_DB") or "encore",
+    )

@@ -1,0 +1,142 @@
+"""The recommender: candidates from the seed's cluster and LSH collisions, ranked by Jaccard.
+
+Candidates come from one indexed MongoDB query per seed (same cluster, or any shared band key);
+they are ranked by the exact Jaccard similarity of their shingle sets with the seed's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from core.errors import NotFoundError
+from core.similarity.shingles import jaccard
+from core.store.mongo import MongoStore
+
+#: Above this similarity, with the same duration, two tracks are copies of one recording.
+DUPLICATE_JACCARD = 0.9
+DUPLICATE_SECONDS = 1.0
+SEED_FIELDS = {"path": 1, "source_path": 1, "original_path": 1, "shingles": 1, "lsh": 1,
+               "cluster": 1, "duration_s": 1, "indexed": 1}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended track and why."""
+
+    id: str
+    path: str
+    title: str | None
+    artist: str | None
+    album: str | None
+    score: float
+    same_cluster: bool
+
+    def as_dict(self) -> dict:
+        """Plain dict for JSON."""
+        return asdict(self)
+
+    @property
+    def why(self) -> str:
+        """A short human reason."""
+        shared = "same cluster, " if self.same_cluster else ""
+        return f"{shared}{self.score:.0%} shared sound shingles"
+
+
+def _shingles(doc: dict) -> np.ndarray:
+    return np.frombuffer(doc.get("shingles") or b"", dtype=np.uint64)
+
+
+class Recommender:
+    """Ranks a library's tracks against seeds.
+
+    Parameters
+    ----------
+    store : MongoStore
+    candidate_limit : int
+        Most candidates fetched per seed (bounds the work on huge clusters).
+    """
+
+    def __init__(self, store: MongoStore, *, candidate_limit: int = 1500):
+        self.store = store
+        self.candidate_limit = candidate_limit
+
+    def seed(self, key: str) -> dict:
+        """Look up a seed by id or path.
+
+        Raises
+        ------
+        NotFoundError
+            If it is not in the library or not indexed yet.
+        """
+        doc = self.store.get_track(key, SEED_FIELDS)
+        if not doc.get("indexed"):
+            raise NotFoundError(f"track {key!r} is not indexed yet; finish its import first")
+        return doc
+
+    def recommend(self, seeds: list[str], *, k: int = 5, exclude: tuple[str, ...] = (),
+                  max_per_artist: int | None = 2) -> list[Recommendation]:
+        """Top ``k`` tracks for one or more seeds.
+
+        Parameters
+        ----------
+        seeds : list of str
+            Track ids or paths; a candidate's score is its best similarity to any seed.
+        k : int
+            How many to return.
+        exclude : tuple of str
+            Track ids never to return (recently played, already queued).
+        max_per_artist : int or None
+            Cap per artist, for variety; ``None`` for no cap.
+
+        Returns
+        -------
+        list of Recommendation
+            Best first; never a seed or another copy of a seed's recording.
+        """
+        seed_docs = [self.seed(s) for s in seeds]
+        excluded = sorted({d["_id"] for d in seed_docs} | set(exclude))
+        best: dict[str, tuple[float, bool, dict]] = {}
+        for seed in seed_docs:
+            seed_set = _shingles(seed)
+            for cand in self.store.candidates(seed.get("cluster"), seed.get("lsh") or [], excluded,
+                                              self.candidate_limit):
+                score = jaccard(seed_set, _shingles(cand))
+                if _same_recording(seed, cand, score):
+                    continue
+                same = cand.get("cluster") == seed.get("cluster")
+                if cand["_id"] not in best or score > best[cand["_id"]][0]:
+                    best[cand["_id"]] = (score, same, cand)
+        ranked = sorted(best.values(), key=lambda item: (-item[0], item[2]["_id"]))
+        return _diversify(ranked, k, max_per_artist)
+
+
+def _same_recording(seed: dict, cand: dict, score: float) -> bool:
+    sources = {seed.get("source_path"), seed.get("original_path"), seed.get("path")} - {None}
+    if sources & {cand.get("original_path"), cand.get("path")}:
+        return True
+    close = abs((seed.get("duration_s") or 0) - (cand.get("duration_s") or 0)) < DUPLICATE_SECONDS
+    return score >= DUPLICATE_JACCARD and close
+
+
+def _diversify(ranked: list[tuple[float, bool, dict]], k: int,
+               max_per_artist: int | None) -> list[Recommendation]:
+    picked: list[tuple[float, bool, dict]] = []
+    held_back: list[tuple[float, bool, dict]] = []
+    per_artist: Counter = Counter()
+    for item in ranked:
+        if len(picked) == k:
+            break
+        artist = (item[2].get("artist") or "").strip().lower()
+        if max_per_artist is not None and artist and per_artist[artist] >= max_per_artist:
+            held_back.append(item)
+            continue
+        per_artist[artist] += 1
+        picked.append(item)
+    # A library of few artists still fills the list: variety first, then the best of the rest.
+    picked += held_back[: k - len(picked)]
+    picked.sort(key=lambda item: (-item[0], item[2]["_id"]))
+    return [Recommendation(c["_id"], c["path"], c.get("title"), c.get("artist"), c.get("album"),
+                           round(score, 4), same) for score, same, c in picked]
