@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.config import Config, load_config
 from core.errors import EncoreError
@@ -197,14 +197,29 @@ COMMANDS = {"import": cmd_import, "recommend": cmd_recommend, "services": cmd_se
             "worker": cmd_worker}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``encore`` console script."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, run_player: Callable[[], int] | None = None) -> int:
+    """Run a headless command, or ``run_player`` when none is given.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+    run_player : callable, optional
+        Starts the desktop player; supplied by ``player.launch`` so the engine never imports Qt.
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
     config = load_config()
     if args.command is None:
-        from player.app import main as player_main
-
-        return player_main()
+        if run_player is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return run_player()
     try:
         return COMMANDS[args.command](args, config)
     except (EncoreError, FileNotFoundError, NotADirectoryError, ValueError) as exc:

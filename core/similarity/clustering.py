@@ -105,10 +105,13 @@ def fit(vectors: np.ndarray, tags: list[dict], *, seed: int = 0) -> tuple[Cluste
     n = len(vectors)
     mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-9
     dims = max(1, min(AUDIO_DIMS, n - 1, vectors.shape[1]))
-    pca = PCA(n_components=dims, random_state=seed).fit((vectors - mean) / scale)
-    points = _project((mean, scale, pca.components_), vectors, tag_codes(tags))
-    best_k, best_labels, best_centres = _choose_k(points, seed)
-    model = ClusterModel(mean, scale, pca.components_, best_centres, n)
+    if n >= 3:
+        components = PCA(n_components=dims, random_state=seed).fit((vectors - mean) / scale).components_
+    else:  # too few tracks to estimate directions: keep the leading features as they are
+        components = np.eye(dims, vectors.shape[1])
+    points = _project((mean, scale, components), vectors, tag_codes(tags))
+    _best_k, best_labels, best_centres = _choose_k(points, seed)
+    model = ClusterModel(mean, scale, components, best_centres, n)
     return model, best_labels
 
 

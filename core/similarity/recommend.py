@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.errors import NotFoundError
+from core.similarity.clustering import ClusterModel
 from core.similarity.shingles import jaccard
 from core.store.mongo import MongoStore
 
@@ -59,9 +60,38 @@ class Recommender:
         Most candidates fetched per seed (bounds the work on huge clusters).
     """
 
-    def __init__(self, store: MongoStore, *, candidate_limit: int = 1500):
+    def __init__(self, store: MongoStore, *, candidate_limit: int = 1500,
+                 min_candidates: int = 50):
         self.store = store
         self.candidate_limit = candidate_limit
+        self.min_candidates = min_candidates
+        self._neighbours: tuple[int | None, np.ndarray | None] = (None, None)
+
+    def _nearest_clusters(self, cluster: int, count: int) -> list[int]:
+        """The ``count`` clusters whose centroids lie nearest ``cluster``'s (itself first)."""
+        model_doc = self.store.get_model("kmeans")
+        if model_doc is None:
+            return [cluster]
+        if self._neighbours[0] != model_doc["version"]:  # recompute once per clustering
+            centres = ClusterModel.from_doc(model_doc).centroids
+            distance = ((centres[:, None] - centres[None]) ** 2).sum(axis=2)
+            self._neighbours = (model_doc["version"], distance.argsort(axis=1))
+        order = self._neighbours[1]
+        return [int(c) for c in order[cluster][:count]] if cluster < len(order) else [cluster]
+
+    def _candidates(self, seed: dict, excluded: list[str]) -> list[dict]:
+        cluster, bands = seed.get("cluster"), seed.get("lsh") or []
+        found = self.store.candidates([cluster] if cluster is not None else [], bands, excluded,
+                                      self.candidate_limit)
+        probes = 2
+        # A small cluster with few LSH hits widens to the nearest clusters until enough turn up.
+        while len(found) < self.min_candidates and cluster is not None:
+            wider = self._nearest_clusters(cluster, probes)
+            if len(wider) < probes:
+                break
+            found = self.store.candidates(wider, bands, excluded, self.candidate_limit)
+            probes *= 2
+        return found
 
     def seed(self, key: str) -> dict:
         """Look up a seed by id or path.
@@ -101,8 +131,7 @@ class Recommender:
         best: dict[str, tuple[float, bool, dict]] = {}
         for seed in seed_docs:
             seed_set = _shingles(seed)
-            for cand in self.store.candidates(seed.get("cluster"), seed.get("lsh") or [], excluded,
-                                              self.candidate_limit):
+            for cand in self._candidates(seed, excluded):
                 score = jaccard(seed_set, _shingles(cand))
                 if _same_recording(seed, cand, score):
                     continue

@@ -136,12 +136,12 @@ class MongoStore:
                                    ordered=False)
 
     @_guard("finding candidates")
-    def candidates(self, cluster: int | None, bands: list[str], exclude: list[str],
+    def candidates(self, clusters: list[int], bands: list[str], exclude: list[str],
                    limit: int) -> list[dict]:
-        """Tracks sharing the seed's cluster or any LSH band key, lightest projection."""
+        """Tracks in any of ``clusters`` or sharing any LSH band key, lightest projection."""
         clauses: list[dict[str, Any]] = [{"lsh": {"$in": bands}}] if bands else []
-        if cluster is not None:
-            clauses.append({"cluster": cluster})
+        if clusters:
+            clauses.append({"cluster": {"$in": clusters}})
         if not clauses:
             return []
         query = {"$or": clauses, "_id": {"$nin": exclude}, "indexed": True}

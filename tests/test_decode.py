@@ -1,0 +1,83 @@
+"""Bad input gets a clear reason and never aborts an import."""
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.audio import decode, tags
+from core.errors import DecodeError
+from core.library.analyse import AnalyseOptions
+from core.library.discover import discover
+from core.library.pipeline import _safe_analyse
+from tests.audio import sine, write
+
+
+@pytest.fixture
+def bad_folder(tmp_path):
+    good = write(tmp_path / "good.flac", sine(440, seconds=3, sr=44100), 44100)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "text.mp3").write_text("this is not audio, just text renamed to .mp3\n" * 20)
+    corrupt = bytearray(good.read_bytes())
+    corrupt[40:4000] = os.urandom(3960)
+    (tmp_path / "corrupt.flac").write_bytes(bytes(corrupt))
+    full = (tmp_path / "good.flac").read_bytes()
+    (tmp_path / "truncated.flac").write_bytes(full[: len(full) // 3])
+    (tmp_path / "x.mp3").mkdir()
+    (tmp_path / "dangling.ogg").symlink_to(tmp_path / "missing.ogg")
+    write(tmp_path / "ünïcødé 音楽.wav", sine(330, seconds=3, sr=22050), 22050)
+    (tmp_path / "notes.txt").write_text("ignored: not an audio extension")
+    return tmp_path
+
+
+def test_discover_lists_audio_and_reports_non_files(bad_folder):
+    files, skipped = discover(bad_folder)
+    names = {os.path.basename(f) for f in files}
+    assert names == {"good.flac", "empty.wav", "text.mp3", "corrupt.flac", "truncated.flac",
+                     "ünïcødé 音楽.wav"}
+    reasons = {os.path.basename(s.path): s.reason for s in skipped}
+    assert reasons["x.mp3"] == "a folder, not an audio file"
+    assert reasons["dangling.ogg"] == "dangling symbolic link"
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("empty.wav", "empty file"),
+    ("text.mp3", "not a readable audio file"),
+    ("dangling.ogg", "dangling symbolic link"),
+    ("x.mp3", "not a regular file"),
+    ("missing.flac", "file not found"),
+])
+def test_unreadable_files_raise_decode_error_with_reason(bad_folder, name, reason):
+    with pytest.raises(DecodeError, match=reason):
+        decode.read(bad_folder / name)
+
+
+def test_corrupt_and_truncated_files_are_skipped_or_read_not_crashed(bad_folder):
+    options = AnalyseOptions()
+    for name in ("corrupt.flac", "truncated.flac", "text.mp3", "empty.wav"):
+        result = _safe_analyse(str(bad_folder / name), options)
+        # Either a clean reason or a (partial) analysis: never an exception.
+        assert hasattr(result, "reason") or result.doc["duration_s"] > 0
+
+
+def test_unicode_named_file_decodes_and_falls_back_to_file_name_title(bad_folder):
+    path = bad_folder / "ünïcødé 音楽.wav"
+    y, sr = decode.read(path)
+    assert sr == 22050 and y.shape == (3 * 22050, 2)
+    meta = tags.read_tags(path)
+    assert meta.title == "ünïcødé 音楽" and meta.album == bad_folder.name and not meta.tagged
+
+
+def test_blocks_yield_the_whole_file_from_a_seek_point(tmp_path):
+    path = write(tmp_path / "t.wav", sine(440, seconds=1, sr=8000, channels=1), 8000)
+    whole, _ = sf.read(path, dtype="float32", always_2d=True)
+    parts = np.concatenate(list(decode.blocks(path, blocksize=1000, start=500)))
+    np.testing.assert_array_equal(parts, whole[500:])
+
+
+def test_probe_reports_format_fields(tmp_path):
+    path = write(tmp_path / "t.flac", sine(440, seconds=2, sr=44100), 44100, subtype="PCM_24")
+    info = decode.probe(path)
+    assert (info.samplerate, info.channels, info.bit_depth) == (44100, 2, 24)
+    assert info.duration_s == pytest.approx(2.0)

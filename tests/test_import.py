@@ -1,0 +1,119 @@
+"""``encore import`` and ``encore recommend`` end to end against a real MongoDB over TCP."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from core.library.pipeline import run_import
+from core.similarity.recommend import Recommender
+
+
+def _encore(*args, env):
+    return subprocess.run([sys.executable, "-m", "player.launch", *args], capture_output=True,
+                          text=True, env=env, timeout=600, check=False)
+
+
+def test_import_json_then_recommend(generated_library, env_for_cli, tmp_path):
+    (generated_library / "broken.mp3").write_text("not audio")
+    try:
+        proc = _encore("import", str(generated_library), "--json", "--jobs", "2", env=env_for_cli)
+    finally:
+        (generated_library / "broken.mp3").unlink()
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)  # stdout holds exactly one JSON object
+    assert out["imported"] == 16
+    assert [s["path"] for s in out["skipped"]] == [str(generated_library / "broken.mp3")]
+    assert "not a readable audio file" in out["skipped"][0]["reason"]
+    track = out["tracks"][0]
+    for key in ("id", "path", "title", "artist", "album", "cluster", "loudness_lufs",
+                "replaygain_db", "true_peak_dbtp", "clipping", "issues"):
+        assert key in track
+    assert all(t["cluster"] is not None for t in out["tracks"])
+    tagged = next(t for t in out["tracks"] if t["path"].endswith("piece 1-1.flac"))
+    assert (tagged["artist"], tagged["album"]) == ("Artist 1", "Album 1")
+
+    seeds = [out["tracks"][0]["path"], out["tracks"][5]["id"]]
+    rec = _encore("recommend", *seeds, "--json", env=env_for_cli)
+    assert rec.returncode == 0, rec.stderr
+    lines = [json.loads(line) for line in rec.stdout.splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        ids = [r["id"] for r in line["recommendations"]]
+        assert len(ids) == 5 and len(set(ids)) == 5 and line["seed"]["id"] not in ids
+
+    again = _encore("import", str(generated_library), "--json", env=env_for_cli)
+    assert json.loads(again.stdout)["imported"] == 0
+    assert json.loads(again.stdout)["unchanged"] == 16
+
+
+def test_recommendations_group_pieces_of_the_same_timbre(generated_library, store):
+    run_import(str(generated_library), store, jobs=2)
+    recommender = Recommender(store)
+    hits = 0
+    for kind in range(4):
+        seed = store.get_track(str(generated_library / f"kind{kind}" / f"piece {kind}-0.wav"))
+        recs = recommender.recommend([seed["_id"]], k=3, max_per_artist=None)
+        hits += sum(f"kind{kind}" in r.path for r in recs)
+    # Of 12; chance gives about 2.4. Lossy Vorbis re-shapes pure synthetic tones enough that
+    # an .ogg piece can leave its family, hence not 12.
+    assert hits >= 8
+
+
+def test_exclusions_and_unknown_seed(generated_library, store):
+    run_import(str(generated_library), store, jobs=2)
+    recommender = Recommender(store)
+    seed = store.get_track(str(generated_library / "kind0" / "piece 0-0.wav"))["_id"]
+    first = recommender.recommend([seed], k=5)
+    rest = recommender.recommend([seed], k=5, exclude=tuple(r.id for r in first))
+    assert not {r.id for r in first} & {r.id for r in rest}
+    from core.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        recommender.recommend(["no-such-track"])
+    with pytest.raises(NotFoundError):
+        store.get_track({"$ne": None})  # an operator is never taken for an id
+
+
+def test_reimport_skips_unchanged_and_reanalyses_changed(generated_library, store, tmp_path):
+    import shutil
+
+    folder = tmp_path / "lib"
+    shutil.copytree(generated_library / "kind2", folder)
+    assert len(run_import(str(folder), store, jobs=1).imported) == 4
+    second = run_import(str(folder), store, jobs=1)
+    assert second.imported == [] and second.unchanged == 4
+    target = folder / "piece 2-3.wav"
+    os.utime(target, (1, 1))
+    third = run_import(str(folder), store, jobs=1)
+    assert len(third.imported) == 1 and third.unchanged == 3
+
+
+def test_cancelled_import_resumes(generated_library, store):
+    cancel = threading.Event()
+    seen = []
+
+    def progress(done, total, message):
+        seen.append(done)
+        if done >= 3:
+            cancel.set()
+
+    first = run_import(str(generated_library), store, jobs=1, progress=progress, cancel=cancel)
+    assert first.cancelled and 3 <= len(first.imported) < 16
+    second = run_import(str(generated_library), store, jobs=2)
+    assert not second.cancelled
+    assert len(second.imported) + second.unchanged == 16 and second.unchanged == len(first.imported)
+    assert store.count_tracks({"indexed": True}) == 16
+
+
+def test_database_down_is_a_clear_error(tmp_path):
+    from core.errors import StoreError
+    from core.services import free_port
+    from core.store.mongo import MongoStore
+
+    dead = MongoStore(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", timeout_ms=300)
+    with pytest.raises(StoreError, match="database error"):
+        dead.ensure_schema()
