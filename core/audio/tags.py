@@ -77,7 +77,7 @@ def cover_art(path: str | os.PathLike) -> bytes | None:
     tags = audio.tags
     if tags is None:  # a file with no tags is falsy in mutagen: test identity, not truth
         return None
-    for key in tags:
+    for key in tags.keys():  # noqa: SIM118 (iterating a Vorbis comment yields pairs)
         if key.startswith("APIC"):  # ID3
             return tags[key].data
     if "covr" in tags:  # MP4
