@@ -1,0 +1,99 @@
+"""Typed play events and their validation: a consumer never trusts a payload.
+
+Wire format (JSON): ``{"type": "play"|"skip"|"like", "track_id", "session_id", "ts",
+"position_s", "v": 1}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+
+from core.errors import EventError
+
+SCHEMA_VERSION = 1
+EVENT_TYPES = frozenset({"play", "skip", "like"})
+MAX_EVENT_BYTES = 4096
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")  # no '$' or '.'-leading operators, no nesting
+
+
+@dataclass(frozen=True)
+class PlayEvent:
+    """A play, skip or like of one track in one listening session."""
+
+    type: str
+    track_id: str
+    session_id: str
+    ts: float
+    position_s: float = 0.0
+    v: int = SCHEMA_VERSION
+
+    @property
+    def event_id(self) -> str:
+        """Deterministic id, so a re-delivered event is stored once."""
+        raw = f"{self.session_id}|{self.track_id}|{self.type}|{self.ts!r}".encode()
+        return hashlib.sha1(raw).hexdigest()
+
+    def to_json(self) -> bytes:
+        """Wire form."""
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    def as_doc(self) -> dict:
+        """Storage form (with ``event_id``)."""
+        return asdict(self) | {"event_id": self.event_id}
+
+
+def make_event(kind: str, track_id: str, session_id: str, position_s: float = 0.0) -> PlayEvent:
+    """A new event stamped now; validated like any received one."""
+    return parse_event(PlayEvent(kind, track_id, session_id, time.time(), position_s).to_json())
+
+
+def _require(condition: bool, reason: str) -> None:
+    if not condition:
+        raise EventError(reason)
+
+
+def parse_event(raw: bytes | str | None) -> PlayEvent:
+    """Validate a wire payload.
+
+    Parameters
+    ----------
+    raw : bytes or str
+        The message value.
+
+    Returns
+    -------
+    PlayEvent
+
+    Raises
+    ------
+    EventError
+        With the reason: oversized, not JSON, not an object, missing or wrongly typed fields,
+        an unknown type or version, or an id that is not a plain identifier (e.g. ``{"$ne": null}``).
+    """
+    _require(raw is not None, "empty message")
+    data = raw.encode() if isinstance(raw, str) else raw
+    _require(len(data) <= MAX_EVENT_BYTES, f"oversized event ({len(data)} > {MAX_EVENT_BYTES} bytes)")
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EventError(f"not valid JSON: {exc}") from exc
+    _require(isinstance(obj, dict), "event is not a JSON object")
+    missing = {"type", "track_id", "session_id", "ts", "v"} - obj.keys()
+    _require(not missing, f"missing fields: {', '.join(sorted(missing))}")
+    _require(obj["v"] == SCHEMA_VERSION and type(obj["v"]) is int,
+             f"unsupported schema version {obj['v']!r}")
+    _require(obj["type"] in EVENT_TYPES, f"unknown event type {obj['type']!r}")
+    for field in ("track_id", "session_id"):
+        value = obj[field]
+        _require(isinstance(value, str) and bool(_ID.match(value)),
+                 f"{field} must be a plain identifier, got {json.dumps(value)[:80]}")
+    for field in ("ts", "position_s"):
+        value = obj.get(field, 0.0)
+        _require(isinstance(value, int | float) and not isinstance(value, bool) and value >= 0,
+                 f"{field} must be a non-negative number, got {json.dumps(value)[:80]}")
+    return PlayEvent(obj["type"], obj["track_id"], obj["session_id"], float(obj["ts"]),
+                     float(obj.get("position_s", 0.0)), obj["v"])

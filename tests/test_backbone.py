@@ -1,0 +1,159 @@
+"""Play events through a real Kafka-protocol broker (tansu) into the worker and MongoDB."""
+
+import json
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from core.bus.outbox import EventPublisher, Outbox
+from core.bus.topics import DEAD_LETTER, RECOMMENDATIONS, ensure_topics
+from core.errors import EventError
+from core.events import make_event, parse_event
+from core.library.pipeline import run_import
+from core.services import HOST, LocalStack, free_port, tansu_binary
+from core.worker import RecommenderWorker
+
+
+@pytest.fixture(scope="session")
+def kafka(stack_config):
+    stack = LocalStack(stack_config)
+    info = stack.ensure("kafka")
+    yield info.address
+    stack.stop("kafka")
+
+
+@pytest.fixture
+def library_store(store, generated_library):
+    run_import(str(generated_library), store, jobs=2)
+    return store
+
+
+def _read(bootstrap, topic, count, timeout=30):
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"t-{uuid.uuid4().hex}",
+                             auto_offset_reset="earliest", session_timeout_ms=6000,
+                             heartbeat_interval_ms=1000, consumer_timeout_ms=1000)
+    out, deadline = [], time.monotonic() + timeout
+    while len(out) < count and time.monotonic() < deadline:
+        out += [json.loads(m.value) for m in consumer]
+    consumer.close()
+    return out
+
+
+def _run_worker(worker):
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_play_event_in_top5_out(kafka, library_store):
+    topic = f"events_{uuid.uuid4().hex[:6]}"
+    worker = RecommenderWorker(kafka, library_store, topic=topic, group=f"g-{topic}")
+    thread = _run_worker(worker)
+    seed = next(library_store.iter_tracks({}, {"_id": 1}))["_id"]
+    session = f"s{uuid.uuid4().hex[:8]}"
+    producer = KafkaProducer(bootstrap_servers=kafka)
+    producer.send(topic, key=session.encode(), value=make_event("play", seed, session).to_json())
+    producer.flush()
+    deadline = time.monotonic() + 60
+    while library_store.get_recommendations(session) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.stop_event.set()
+    thread.join(20)
+    stored = library_store.get_recommendations(session)
+    ids = [r["id"] for r in stored["recommendations"]]
+    assert len(ids) == 5 and len(set(ids)) == 5 and seed not in ids
+    published = [m for m in _read(kafka, RECOMMENDATIONS, 50) if m["session_id"] == session]
+    assert [r["id"] for r in published[-1]["recommendations"]] == ids
+    assert library_store.recent_track_ids(session) == [seed]
+
+
+MALFORMED = {
+    "bad json": b"{not json",
+    "not an object": b"[1, 2]",
+    "missing field": json.dumps({"type": "play", "session_id": "s", "ts": 1, "v": 1}).encode(),
+    "wrong type": json.dumps({"type": "play", "track_id": 5, "session_id": "s", "ts": 1,
+                              "v": 1}).encode(),
+    "operator": json.dumps({"type": "play", "track_id": {"$ne": None}, "session_id": "s",
+                            "ts": 1, "v": 1}).encode(),
+    "unknown kind": json.dumps({"type": "dance", "track_id": "a", "session_id": "s", "ts": 1,
+                                "v": 1}).encode(),
+    "unknown track": json.dumps({"type": "play", "track_id": "feedfacefeedface",
+                                 "session_id": "s", "ts": 1, "v": 1}).encode(),
+    "oversized": json.dumps({"type": "play", "track_id": "a", "session_id": "s", "ts": 1, "v": 1,
+                             "pad": "x" * 10000}).encode(),
+}
+
+
+def test_malformed_events_go_to_dead_letter_and_worker_keeps_running(kafka, library_store):
+    topic = f"events_{uuid.uuid4().hex[:6]}"
+    worker = RecommenderWorker(kafka, library_store, topic=topic, group=f"g-{topic}")
+    before = len(_read(kafka, DEAD_LETTER, 10 ** 6, timeout=3))
+    thread = _run_worker(worker)
+    producer = KafkaProducer(bootstrap_servers=kafka, max_request_size=2 ** 20)
+    for value in MALFORMED.values():
+        producer.send(topic, key=b"s", value=value)
+    seed = next(library_store.iter_tracks({}, {"_id": 1}))["_id"]
+    producer.send(topic, key=b"ok", value=make_event("skip", seed, "ok-session").to_json())
+    producer.flush()
+    deadline = time.monotonic() + 60
+    while worker.processed < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.stop_event.set()
+    thread.join(20)
+    assert worker.processed == 1 and thread.is_alive() is False
+    letters = _read(kafka, DEAD_LETTER, before + len(MALFORMED))[before:]
+    reasons = [m["reason"] for m in letters]
+    assert len(reasons) == len(MALFORMED)
+    for expected in ("not valid JSON", "not a JSON object", "missing fields: track_id",
+                     "track_id must be a plain identifier, got 5", '{"$ne": null}',
+                     "unknown event type", "no track with id", "oversized event"):
+        assert any(expected in r for r in reasons), (expected, reasons)
+
+
+@pytest.mark.parametrize("payload, reason", [
+    ({"type": "play", "track_id": "a", "session_id": "s", "ts": -1, "v": 1}, "non-negative"),
+    ({"type": "play", "track_id": "a", "session_id": "s", "ts": 1, "v": 2}, "schema version"),
+    ({"type": "play", "track_id": "a", "session_id": "s", "ts": True, "v": 1}, "number"),
+])
+def test_event_validation_reasons(payload, reason):
+    with pytest.raises(EventError, match=reason):
+        parse_event(json.dumps(payload))
+
+
+def test_outbox_holds_events_while_broker_is_down(tmp_path):
+    binary = tansu_binary()
+    if binary is None:
+        pytest.skip("tansu is not available on this platform")
+    port = free_port()
+    url = f"tcp://{HOST}:{port}"
+    outbox = Outbox(tmp_path / "outbox.jsonl")
+    publisher = EventPublisher(f"{HOST}:{port}", "music_topic", outbox)
+    events = [make_event("play", f"track{i}", "sess") for i in range(5)]
+    for event in events:
+        publisher.publish(event)  # returns at once although no broker listens
+    time.sleep(1.0)
+    assert len(outbox.pending()) == 5 and not publisher.connected
+    broker = subprocess.Popen([str(binary), "broker", "--storage-engine", "memory://tansu/",
+                               "--listener-url", url, "--advertised-listener-url", url],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        ensure_topics(f"{HOST}:{port}", "music_topic")
+        assert publisher.flush(timeout=60)
+        received = _read(f"{HOST}:{port}", "music_topic", 5)
+        assert [m["track_id"] for m in received] == [e.track_id for e in events]
+    finally:
+        publisher.close()
+        broker.terminate()
+        broker.wait(10)
+
+
+def test_local_servers_listen_on_loopback_only(kafka, mongo_uri):
+    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=False).stdout
+    ports = {kafka.rsplit(":", 1)[1], mongo_uri.split(":")[2].split("/")[0]}
+    lines = [line for line in listening.splitlines() if any(f":{p} " in line for p in ports)]
+    assert lines and all("127.0.0.1:" in line for line in lines), lines
