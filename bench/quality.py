@@ -106,7 +106,7 @@ def bliss_vectors(paths: list[Path]) -> dict[str, np.ndarray]:
         code = ("import json,sys\nfrom bliss_audio import Song\nout={}\n"
                 "for p in sys.argv[1:]:\n"
                 "    try:\n        out[p]=list(Song(p).analysis)\n"
-                "    except Exception as e:\n        print(p, e, file=sys.stderr)\n"
+                "    except BaseException as e:\n        print(p, e, file=sys.stderr)\n"
                 "print(json.dumps(out))")
         proc = subprocess.run([sys.executable, "-c", code, *todo], capture_output=True, text=True,
                               check=True)

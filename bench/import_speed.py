@@ -1,0 +1,82 @@
+"""Analysis speed on the real soundtracks: Encore vs bliss-audio vs a plain librosa extractor.
+
+For each extractor and 1 and 2 worker processes: tracks/s (wall) and CPU seconds per minute of
+audio (all processes, from getrusage), on the same files in the same run.
+
+Usage: python bench/import_speed.py [--every N]   (default: every 4th track of the corpus)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus import ensure_corpus, tracks
+
+
+def encore(path: str) -> None:
+    from core.library.analyse import analyse_file
+
+    analyse_file(path)
+
+
+def bliss(path: str) -> None:
+    from bliss_audio import Song
+
+    Song(path)
+
+
+def plain_librosa(path: str) -> None:
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
+    librosa.feature.chroma_stft(y=y, sr=sr)
+
+
+def timed(func, path: str) -> float:
+    """Run ``func(path)`` in a worker; its CPU seconds (all threads of the process)."""
+    start = time.process_time()
+    func(path)
+    return time.process_time() - start
+
+
+def measure(func, paths: list[str], jobs: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds summed over workers) for analysing ``paths``."""
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # One warm-up track per worker: imports and JIT caches are start-up, not throughput.
+        list(pool.map(timed, [func] * jobs, paths[:jobs]))
+        start = time.perf_counter()
+        cpu = sum(pool.map(timed, [func] * len(paths), paths, chunksize=1))
+        wall = time.perf_counter() - start
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--every", type=int, default=4)
+    args = parser.parse_args()
+    paths = [str(p) for p in tracks(ensure_corpus())][:: args.every]
+    minutes = sum(sf.info(p).duration for p in paths) / 60
+    print(f"{len(paths)} tracks, {minutes:.1f} min of audio")
+    print(f"{'extractor':<28} {'procs':>5} {'tracks/s':>9} {'CPU s/min audio':>16} {'vs bliss':>9}")
+    for jobs in (1, 2):
+        rows = {}
+        for name, func in (("bliss-audio 0.1.11", bliss), ("Encore (full analysis)", encore),
+                           ("librosa load+MFCC+chroma", plain_librosa)):
+            wall, cpu = measure(func, paths, jobs)
+            rows[name] = (len(paths) / wall, cpu / minutes)
+        base = rows["bliss-audio 0.1.11"][0]
+        for name, (rate, cpu) in rows.items():
+            print(f"{name:<28} {jobs:>5} {rate:>9.2f} {cpu:>16.2f} {rate / base:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
