@@ -111,6 +111,7 @@ def bliss_vectors(paths: list[Path]) -> dict[str, np.ndarray]:
         proc = subprocess.run([sys.executable, "-c", code, *todo], capture_output=True, text=True,
                               check=True)
         known |= {key_of(p): v for p, v in json.loads(proc.stdout).items()}
+        cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(known))
     return {k: np.array(v) for k, v in known.items()}
 
