@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -102,10 +103,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     check_readable(path)
     if path.suffix.lower() in FFMPEG_EXTENSIONS:
         return _ffprobe(path)
-    try:
+    with _as_decode_error(path):
         info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise DecodeError(f"not a readable audio file ({_reason(exc)}): {path}") from exc
     if info.frames <= 0 or info.samplerate <= 0:
         raise DecodeError(f"no audio frames in {path}")
     return AudioInfo(info.samplerate, info.channels, info.frames, info.format, info.subtype,
@@ -137,10 +136,8 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if path.suffix.lower() in FFMPEG_EXTENSIONS:
         y, sr = _ffmpeg_read(path)
     else:
-        try:
+        with _as_decode_error(path):
             y, sr = sf.read(str(path), dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            raise DecodeError(f"not a readable audio file ({_reason(exc)}): {path}") from exc
     if y.shape[0] == 0:
         raise DecodeError(f"decoded to zero samples: {path}")
     if not np.isfinite(y).all():
@@ -172,18 +169,21 @@ def blocks(path: str | os.PathLike, *, blocksize: int, start: int = 0) -> Iterat
         for i in range(start, y.shape[0], blocksize):
             yield y[i : i + blocksize]
         return
+    with _as_decode_error(path), sf.SoundFile(str(path)) as handle:
+        handle.seek(start)
+        yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
+
+
+@contextlib.contextmanager
+def _as_decode_error(path: Path) -> Iterator[None]:
+    """Turn libsndfile's errors into ``DecodeError`` naming the file once."""
     try:
-        with sf.SoundFile(str(path)) as handle:
-            handle.seek(start)
-            yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
+        yield
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise DecodeError(f"not a readable audio file ({_reason(exc)}): {path}") from exc
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    # libsndfile prefixes its message with the path; the caller adds the path once itself.
-    return text.split(": ", 1)[-1] if ": " in text else text
+        text = str(exc)
+        # libsndfile prefixes its message with the path; keep only its reason
+        reason = text.split(": ", 1)[-1] if ": " in text else text
+        raise DecodeError(f"not a readable audio file ({reason}): {path}") from exc
 
 
 def _ffmpeg_read(path: Path) -> tuple[np.ndarray, int]:
