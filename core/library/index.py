@@ -76,7 +76,7 @@ def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
     model = clustering.ClusterModel.from_doc(stored) if stored else None
     refit = clustering.needs_refit(model, n_tracks)
     query = {} if refit else {"cluster": None}
-    docs = list(store.iter_tracks(query, {"features.vector": 1, "tags": 1}))
+    docs = sorted(store.iter_tracks(query, {"features.vector": 1, "tags": 1}), key=lambda d: d["_id"])
     if docs:
         report(0, len(docs), "clustering")
         vectors = np.vstack([np.frombuffer(d["features"]["vector"], dtype=np.float32) for d in docs])

@@ -126,7 +126,8 @@ class MongoStore:
     def iter_frames(self, ids: Iterable[str] | None = None) -> Iterator[dict]:
         """Stream stored segment-frame matrices."""
         query = {"_id": {"$in": list(ids)}} if ids is not None else {}
-        yield from self.frames.find(query, batch_size=200)
+        # Sorted, so that models learnt from them do not depend on import completion order
+        yield from self.frames.find(query, batch_size=200, sort=[("_id", ASCENDING)])
 
     @_guard("updating tracks")
     def update_many(self, updates: list[tuple[str, dict]]) -> None:
