@@ -5,6 +5,7 @@ Qt is imported only when the player starts, so ``encore import`` runs on machine
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +13,10 @@ from core.cli import main as cli_main
 
 
 def _run_player() -> int:
+    if importlib.util.find_spec("player.app") is None:
+        print("encore: the desktop player is not part of this build yet; "
+              "use a subcommand (encore --help)", file=sys.stderr)
+        return 2
     from player.app import main as player_main
 
     return player_main()
