@@ -41,15 +41,18 @@ class Outbox:
         with self._lock, self.path.open("ab") as handle:
             handle.write(event.to_json() + b"\n")
 
+    def _lines(self) -> list[bytes]:
+        return [line for line in self.path.read_bytes().splitlines() if line.strip()]
+
     def pending(self) -> list[bytes]:
         """Events not yet acknowledged, oldest first."""
         with self._lock:
-            return [line for line in self.path.read_bytes().splitlines() if line.strip()]
+            return self._lines()
 
     def drop_first(self, count: int) -> None:
         """Remove the ``count`` oldest events (after they were acknowledged)."""
         with self._lock:
-            lines = [line for line in self.path.read_bytes().splitlines() if line.strip()]
+            lines = self._lines()
             tmp = self.path.with_suffix(".tmp")
             tmp.write_bytes(b"".join(line + b"\n" for line in lines[count:]))
             tmp.replace(self.path)
