@@ -114,8 +114,8 @@ def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
     for seed in args.tracks:
         try:
             doc = recommender.seed(os.path.abspath(seed) if os.path.exists(seed) else seed)
-            recs = recommender.recommend([doc["_id"]], k=args.k, exclude=tuple(args.exclude),
-                                         max_per_artist=args.max_per_artist or None)
+            recs = recommender.rank([doc], k=args.k, exclude=tuple(args.exclude),
+                                    max_per_artist=args.max_per_artist or None)
         except EncoreError as exc:
             print(f"encore: {exc}", file=sys.stderr)
             status = 1

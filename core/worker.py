@@ -22,7 +22,7 @@ from core.bus.topics import DEAD_LETTER, RECOMMENDATIONS, ensure_topics
 from core.config import Config
 from core.errors import EventError, NotFoundError, StoreError
 from core.events import PlayEvent, parse_event
-from core.similarity.recommend import Recommender
+from core.similarity.recommend import SEED_FIELDS, Recommender, require_indexed
 from core.store.mongo import MongoStore
 
 log = logging.getLogger("encore.worker")
@@ -105,10 +105,10 @@ class RecommenderWorker:
         return doc
 
     def _recommend(self, event: PlayEvent) -> dict:
-        self.store.get_track(event.track_id, {"_id": 1})  # unknown track -> NotFoundError
+        seed = self.store.get_track(event.track_id, SEED_FIELDS)  # unknown track -> NotFoundError
         self.store.record_play(event.as_doc())
         recent = tuple(self.store.recent_track_ids(event.session_id, RECENT))
-        recs = self.recommender.recommend([event.track_id], k=self.k, exclude=recent)
+        recs = self.recommender.rank([require_indexed(seed)], k=self.k, exclude=recent)
         doc = {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
                "ts": event.ts, "computed_at": time.time(),
                "recommendations": [r.as_dict() | {"why": r.why} for r in recs]}

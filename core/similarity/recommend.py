@@ -50,6 +50,20 @@ def _shingles(doc: dict) -> np.ndarray:
     return np.frombuffer(doc.get("shingles") or b"", dtype=np.uint64)
 
 
+def require_indexed(doc: dict) -> dict:
+    """Return a seed document read with ``SEED_FIELDS`` if it is indexed.
+
+    Raises
+    ------
+    NotFoundError
+        If its import has not finished indexing it.
+    """
+    if not doc.get("indexed"):
+        raise NotFoundError(f"track {doc.get('path', doc['_id'])!r} is not indexed yet; "
+                            "finish its import first")
+    return doc
+
+
 class Recommender:
     """Ranks a library's tracks against seeds.
 
@@ -69,13 +83,14 @@ class Recommender:
 
     def _nearest_clusters(self, cluster: int, count: int) -> list[int]:
         """The ``count`` clusters whose centroids lie nearest ``cluster``'s (itself first)."""
-        model_doc = self.store.get_model("kmeans")
-        if model_doc is None:
+        # Only the version is read per call; the centroids only when the clustering changed.
+        current = self.store.get_model("kmeans", {"version": 1})
+        if current is None:
             return [cluster]
-        if self._neighbours[0] != model_doc["version"]:  # recompute once per clustering
-            centres = ClusterModel.from_doc(model_doc).centroids
+        if self._neighbours[0] != current["version"]:
+            centres = ClusterModel.from_doc(self.store.get_model("kmeans")).centroids
             distance = ((centres[:, None] - centres[None]) ** 2).sum(axis=2)
-            self._neighbours = (model_doc["version"], distance.argsort(axis=1))
+            self._neighbours = (current["version"], distance.argsort(axis=1))
         order = self._neighbours[1]
         return [int(c) for c in order[cluster][:count]] if cluster < len(order) else [cluster]
 
@@ -101,10 +116,7 @@ class Recommender:
         NotFoundError
             If it is not in the library or not indexed yet.
         """
-        doc = self.store.get_track(key, SEED_FIELDS)
-        if not doc.get("indexed"):
-            raise NotFoundError(f"track {key!r} is not indexed yet; finish its import first")
-        return doc
+        return require_indexed(self.store.get_track(key, SEED_FIELDS))
 
     def recommend(self, seeds: list[str], *, k: int = 5, exclude: tuple[str, ...] = (),
                   max_per_artist: int | None = 2) -> list[Recommendation]:
@@ -126,7 +138,12 @@ class Recommender:
         list of Recommendation
             Best first; never a seed or another copy of a seed's recording.
         """
-        seed_docs = [self.seed(s) for s in seeds]
+        return self.rank([self.seed(s) for s in seeds], k=k, exclude=exclude,
+                         max_per_artist=max_per_artist)
+
+    def rank(self, seed_docs: list[dict], *, k: int = 5, exclude: tuple[str, ...] = (),
+             max_per_artist: int | None = 2) -> list[Recommendation]:
+        """``recommend`` for seeds already looked up with ``seed`` (no second lookup)."""
         excluded = sorted({d["_id"] for d in seed_docs} | set(exclude))
         best: dict[str, tuple[float, bool, dict]] = {}
         for seed in seed_docs:

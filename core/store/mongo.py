@@ -150,9 +150,9 @@ class MongoStore:
 
     # -- models -------------------------------------------------------------------------------
     @_guard("reading a model")
-    def get_model(self, name: str) -> dict | None:
+    def get_model(self, name: str, projection: dict | None = None) -> dict | None:
         """A stored model document (``codebook`` or ``kmeans``), or ``None``."""
-        return self.clusters.find_one({"_id": name})
+        return self.clusters.find_one({"_id": name}, projection)
 
     @_guard("saving a model")
     def put_model(self, name: str, doc: dict) -> None:
