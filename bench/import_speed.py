@@ -9,6 +9,7 @@ Usage: python bench/import_speed.py [--every N]   (default: every 4th track of t
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +51,8 @@ def timed(func, path: str) -> float:
 
 def measure(func, paths: list[str], jobs: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds summed over workers) for analysing ``paths``."""
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # spawn, not fork: bliss-audio starts threads that a forked child may inherit mid-lock
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         # One warm-up track per worker: imports and JIT caches are start-up, not throughput.
         list(pool.map(timed, [func] * jobs, paths[:jobs]))
         start = time.perf_counter()

@@ -32,6 +32,17 @@ def mongo_uri(stack_config):
     stack.stop("mongo")
 
 
+@pytest.fixture(scope="session")
+def kafka(stack_config):
+    """Address of a real tansu broker started for the session (stopped at the end)."""
+    from core.services import LocalStack
+
+    stack = LocalStack(stack_config)
+    info = stack.ensure("kafka")
+    yield info.address
+    stack.stop("kafka")
+
+
 @pytest.fixture
 def store(mongo_uri):
     """A MongoStore on a fresh database, dropped afterwards."""

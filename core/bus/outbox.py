@@ -16,6 +16,8 @@ from pathlib import Path
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from core.bus.topics import ensure_topics
+from core.errors import BusError
 from core.events import PlayEvent
 
 MAX_BACKOFF_S = 5.0
@@ -90,6 +92,7 @@ class EventPublisher:
         if not batch:
             return
         if self._producer is None:
+            ensure_topics(self.bootstrap, self.topic)  # a new or restarted broker has none
             self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
                                            max_in_flight_requests_per_connection=1, retries=0,
                                            request_timeout_ms=5000, max_block_ms=5000)
@@ -108,7 +111,7 @@ class EventPublisher:
                 backoff = 0.2
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
-            except (KafkaError, OSError):
+            except (KafkaError, BusError, OSError):
                 self.connected = False
                 if self._producer is not None:
                     self._producer.close(timeout=0)

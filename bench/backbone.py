@@ -1,0 +1,185 @@
+"""Backbone speed through the local stack: events/s, play -> recommendation latency, and top-5
+query latency at 1k, 10k and 100k tracks against a brute-force scan, all in one run.
+
+Libraries are synthetic (the real corpus has 187 tracks): tracks belong to topics, draw their
+shingles from their topic's vocabulary, and carry a signature that shares ~60% of its topic's
+hash values, with band keys computed by the real ``minhash.band_keys``.
+
+Usage: python bench/backbone.py [--sizes 1000 10000 100000] [--events 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from kafka import KafkaConsumer, KafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.config import Config
+from core.events import make_event
+from core.services import LocalStack, mongo_uri
+from core.similarity import minhash, shingles
+from core.similarity.recommend import Recommender
+from core.store.mongo import MongoStore
+
+TOPICS_PER_1K = 10
+
+
+def synthetic_library(store: MongoStore, n: int, seed: int = 0) -> list[str]:
+    """Insert ``n`` indexed synthetic tracks; returns their ids."""
+    rng = np.random.default_rng(seed)
+    topics = max(2, n * TOPICS_PER_1K // 1000)
+    base = rng.integers(0, 2**63, size=(topics, minhash.NUM_PERM), dtype=np.uint64)
+    ids = []
+    for start in range(0, n, 2000):
+        docs = []
+        for i in range(start, min(n, start + 2000)):
+            topic = int(rng.integers(topics))
+            words = rng.choice(2000, size=300, replace=False).astype(np.uint64) + np.uint64(topic * 2000)
+            sig = np.where(rng.random(minhash.NUM_PERM) < 0.6, base[topic],
+                           rng.integers(0, 2**63, minhash.NUM_PERM, dtype=np.uint64))
+            track_id = f"{i:016x}"
+            ids.append(track_id)
+            docs.append({"_id": track_id, "path": f"/synthetic/{i}.ogg", "title": f"Track {i}",
+                         "artist": f"Artist {i % 997}", "album": f"Album {topic}",
+                         "duration_s": 180.0 + i % 60, "cluster": topic % max(2, topics // 3),
+                         "shingles": np.unique(words).tobytes(), "minhash": sig.tobytes(),
+                         "lsh": minhash.band_keys(sig), "indexed": True})
+        store.tracks.insert_many(docs, ordered=False)
+    return ids
+
+
+def brute_force(store: MongoStore, seed_id: str, k: int = 5) -> list[str]:
+    """Top k by exact Jaccard over the whole library (what the indexes avoid)."""
+    seed = np.frombuffer(store.get_track(seed_id, {"shingles": 1})["shingles"], np.uint64)
+    scored = [(shingles.jaccard(seed, np.frombuffer(d["shingles"], np.uint64)), d["_id"])
+              for d in store.iter_tracks({"_id": {"$ne": seed_id}}, {"shingles": 1})]
+    return [i for _, i in sorted(scored, reverse=True)[:k]]
+
+
+def percentiles(values: list[float]) -> str:
+    ms = np.array(values) * 1000
+    return f"p50 {np.percentile(ms, 50):7.1f} ms  p95 {np.percentile(ms, 95):7.1f} ms"
+
+
+def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
+    rng = np.random.default_rng(1)
+    print(f"\n{'tracks':>7}  {'indexed top-5 (cluster + LSH)':<36}  {'brute-force scan':<36}  recall")
+    dbs = {}
+    for n in sizes:
+        store = MongoStore(uri, f"bench_backbone_{n}", timeout_ms=60000)
+        if store.count_tracks() != n:
+            store.client.drop_database(store.db.name)
+            store.ensure_schema()
+            synthetic_library(store, n)
+        dbs[n] = store.db.name
+        ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1})]
+        recommender = Recommender(store)
+        seeds = rng.choice(ids, 100, replace=False)
+        fast = []
+        for s in seeds:
+            start = time.perf_counter()
+            recommender.recommend([s], max_per_artist=None)
+            fast.append(time.perf_counter() - start)
+        slow, recall = [], []
+        for s in seeds[: max(3, 30_000 // n)]:
+            start = time.perf_counter()
+            exact = brute_force(store, s)
+            slow.append(time.perf_counter() - start)
+            got = {r.id for r in recommender.recommend([s], max_per_artist=None)}
+            recall.append(len(got & set(exact)) / 5)
+        print(f"{n:>7}  {percentiles(fast):<36}  {percentiles(slow):<36}  {np.mean(recall):.2f}")
+        store.close()
+    return dbs
+
+
+def spawn_workers(count: int, bootstrap: str, uri: str, db: str, topic: str, group: str):
+    env = {**os.environ, "ENCORE_KAFKA_BOOTSTRAP": bootstrap, "ENCORE_MONGO_URI": uri,
+           "ENCORE_DB": db, "ENCORE_TOPIC": topic, "ENCORE_DATA_DIR": tempfile.mkdtemp()}
+    return [subprocess.Popen([sys.executable, "-m", "player.launch", "worker", "--group", group],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(count)]
+
+
+def throughput(bootstrap: str, uri: str, db: str, events: int) -> None:
+    store = MongoStore(uri, db)
+    ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1}, batch_size=5000)][:5000]
+    print(f"\nevents through the worker group ({events} events, library of {store.count_tracks()})")
+    for count in (1, 2):
+        name = uuid.uuid4().hex[:6]
+        topic, group = f"bench_{name}", f"bench_{name}"
+        workers = spawn_workers(count, bootstrap, uri, db, topic, group)
+        time.sleep(8)  # group joins take session_timeout/2 on tansu
+        sessions = [f"{name}-{i}" for i in range(events)]
+        producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        start = time.perf_counter()
+        for i, session in enumerate(sessions):
+            producer.send(topic, key=session.encode(),
+                          value=make_event("play", ids[i % len(ids)], session).to_json())
+        producer.flush()
+        while store.recommendations.count_documents({"session_id": {"$in": sessions}}) < events:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        print(f"  {count} worker(s): {events / elapsed:7.1f} events/s")
+        for w in workers:
+            w.terminate()
+            w.wait(20)
+
+
+def play_latency(bootstrap: str, uri: str, db: str, samples: int = 100) -> None:
+    store = MongoStore(uri, db)
+    ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1}, limit=2000)]
+    name = uuid.uuid4().hex[:6]
+    topic, group = f"lat_{name}", f"lat_{name}"
+    workers = spawn_workers(1, bootstrap, uri, db, topic, group)
+    listener = KafkaConsumer("recommendations", bootstrap_servers=bootstrap,
+                             group_id=f"listen_{name}", auto_offset_reset="earliest",
+                             session_timeout_ms=6000, heartbeat_interval_ms=1000)
+    listener.poll(timeout_ms=5000)
+    time.sleep(8)
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    latencies = []
+    for i in range(samples):
+        session = f"{name}-{i}"
+        start = time.perf_counter()
+        producer.send(topic, key=session.encode(),
+                      value=make_event("play", ids[i % len(ids)], session).to_json())
+        producer.flush()
+        while not any(m.key == session.encode() for part in listener.poll(timeout_ms=100).values()
+                      for m in part):
+            if time.perf_counter() - start > 30:
+                break
+        latencies.append(time.perf_counter() - start)
+    print(f"\nplay -> recommendation on topic (library of {store.count_tracks()}): "
+          f"{percentiles(latencies)}")
+    listener.close()
+    for w in workers:
+        w.terminate()
+        w.wait(20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--events", type=int, default=400)
+    args = parser.parse_args()
+    stack = LocalStack(Config(Path(tempfile.mkdtemp(prefix="encore-bench-")), None, None))
+    uri = mongo_uri(stack.ensure("mongo").port)
+    bootstrap = stack.ensure("kafka").address
+    dbs = query_latency(uri, args.sizes)
+    db10k = dbs.get(10000, dbs[max(dbs)])
+    throughput(bootstrap, uri, db10k, args.events)
+    play_latency(bootstrap, uri, db10k)
+
+
+if __name__ == "__main__":
+    main()
