@@ -7,7 +7,6 @@ change nothing twice. Works unchanged against a real MongoDB or the local Secant
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 import pymongo
 from pymongo import ASCENDING, DESCENDING, UpdateOne
@@ -18,7 +17,7 @@ from core.errors import NotFoundError, StoreError
 SCHEMA_VERSION = 1
 #: Fields a recommendation needs from a candidate; everything heavy stays on the server.
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
-                    "cluster": 1, "shingles": 1, "duration_s": 1}
+                    "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1}
 
 
 def _guard(action: str):
@@ -65,6 +64,7 @@ class MongoStore:
     def ensure_schema(self) -> None:
         """Create indexes and record the schema version (idempotent)."""
         self.tracks.create_index([("path", ASCENDING)], unique=True)
+        self.tracks.create_index([("source_path", ASCENDING)])
         self.tracks.create_index([("cluster", ASCENDING)])
         self.tracks.create_index([("lsh", ASCENDING)])
         self.tracks.create_index([("indexed", ASCENDING)])
@@ -105,11 +105,13 @@ class MongoStore:
         """
         if not isinstance(key, str):
             raise NotFoundError(f"not a track id: {key!r}")
-        doc = self.tracks.find_one({"$or": [{"_id": key}, {"path": key}, {"source_path": key}]},
-                                   projection)
-        if doc is None:
-            raise NotFoundError(f"no track with id or path {key!r} in the library")
-        return doc
+        # One indexed lookup per field, not an $or: servers without index union (SecantusDB)
+        # answer an $or with a collection scan.
+        for field in ("_id", "path", "source_path"):
+            doc = self.tracks.find_one({field: key}, projection)
+            if doc is not None:
+                return doc
+        raise NotFoundError(f"no track with id or path {key!r} in the library")
 
     @_guard("reading tracks")
     def iter_tracks(self, query: dict | None = None, projection: dict | None = None,
@@ -139,14 +141,21 @@ class MongoStore:
     @_guard("finding candidates")
     def candidates(self, clusters: list[int], bands: list[str], exclude: list[str],
                    limit: int) -> list[dict]:
-        """Tracks in any of ``clusters`` or sharing any LSH band key, lightest projection."""
-        clauses: list[dict[str, Any]] = [{"lsh": {"$in": bands}}] if bands else []
-        if clusters:
-            clauses.append({"cluster": {"$in": clusters}})
-        if not clauses:
-            return []
-        query = {"$or": clauses, "_id": {"$nin": exclude}, "indexed": True}
-        return list(self.tracks.find(query, CANDIDATE_FIELDS, limit=limit))
+        """Tracks in any of ``clusters`` or sharing any LSH band key, lightest projection.
+
+        Two indexed queries merged here rather than one ``$or``: a server without index union
+        (SecantusDB) scans the whole collection for an ``$or``. Exclusions are applied here too,
+        since ``$nin`` on ``_id`` cannot use an index either.
+        """
+        skip = set(exclude)
+        found: dict[str, dict] = {}
+        queries = ([{"lsh": {"$in": bands}}] if bands else []) + (
+            [{"cluster": {"$in": clusters}}] if clusters else [])
+        for query in queries:
+            for doc in self.tracks.find(query, CANDIDATE_FIELDS, limit=limit + len(skip)):
+                if doc["_id"] not in skip and doc.get("indexed") and len(found) < limit:
+                    found.setdefault(doc["_id"], doc)
+        return list(found.values())
 
     # -- models -------------------------------------------------------------------------------
     @_guard("reading a model")
