@@ -2,7 +2,8 @@
 
 Variants: (a) the seed's algorithm: candidates from the K-means cluster and LSH collisions,
 ranked by Jaccard of plain word-bigram shingles; (b) Encore's shipped recommender (bigram +
-weighted-word shingles, clusters widened to the nearest ones when candidates are few);
+weighted-word shingles, clusters widened to the nearest ones when candidates are few, Jaccard
+blended with the cosine of standardised timbre vectors);
 (c) cosine on mean MFCC; (d) bliss-audio's vectors, euclidean; (e) random.
 
 Usage: python bench/quality.py   (imports the corpus into a benchmark database on first run)
@@ -128,7 +129,7 @@ def evaluate(root: Path, db: str, truth_album: dict, truth_artist: dict, bliss: 
                for d in docs}
     rankings = {
         "(a) seed: cluster+LSH, Jaccard of bigram shingles": seed_algorithm(store, docs),
-        "(b) Encore default (shipped recommender)": shipped(store, ids),
+        "(b) Encore default: shingles + timbre blend": shipped(store, ids),
         "(c) cosine on mean MFCC": nearest(keys, np.vstack([vectors[k][:20] for k in keys]), "cosine"),
         "(d) bliss-audio, euclidean": nearest([k for k in keys if k in bliss],
                                               np.vstack([bliss[k] for k in keys if k in bliss]),

@@ -28,6 +28,9 @@ VECTOR_LAYOUT = (
     ("spectral_mean", 5), ("spectral_std", 5), ("rhythm", 4),
 )
 VECTOR_SIZE = sum(size for _, size in VECTOR_LAYOUT)
+#: Vector entries that describe timbre and rhythm: all but chroma, which follows the key.
+TIMBRE_MASK = np.concatenate([np.full(size, not name.startswith("chroma"))
+                              for name, size in VECTOR_LAYOUT])
 FRAME_SIZE = N_MFCC - 1 + 7
 
 

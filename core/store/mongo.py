@@ -17,7 +17,8 @@ from core.errors import NotFoundError, StoreError
 SCHEMA_VERSION = 1
 #: Fields a recommendation needs from a candidate; everything heavy stays on the server.
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
-                    "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1}
+                    "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
+                    "features.vector": 1}
 
 
 def _guard(action: str):
