@@ -38,6 +38,7 @@ def synthetic_library(store: MongoStore, n: int, seed: int = 0) -> list[str]:
     """Insert ``n`` indexed synthetic tracks; returns their ids."""
     rng = np.random.default_rng(seed)
     topics = max(2, n * TOPICS_PER_1K // 1000)
+    clusters = max(2, round(np.sqrt(n / 2)))  # where the import's choice of k centres
     base = rng.integers(0, 2**63, size=(topics, minhash.NUM_PERM), dtype=np.uint64)
     ids = []
     for start in range(0, n, 2000):
@@ -51,7 +52,7 @@ def synthetic_library(store: MongoStore, n: int, seed: int = 0) -> list[str]:
             ids.append(track_id)
             docs.append({"_id": track_id, "path": f"/synthetic/{i}.ogg", "title": f"Track {i}",
                          "artist": f"Artist {i % 997}", "album": f"Album {topic}",
-                         "duration_s": 180.0 + i % 60, "cluster": topic % max(2, topics // 3),
+                         "duration_s": 180.0 + i % 60, "cluster": topic % clusters,
                          "shingles": np.unique(words).tobytes(), "minhash": sig.tobytes(),
                          "lsh": minhash.band_keys(sig), "indexed": True})
         store.tracks.insert_many(docs, ordered=False)
