@@ -116,7 +116,7 @@ def test_event_validation_reasons(payload, reason):
         parse_event(json.dumps(payload))
 
 
-def test_outbox_holds_events_while_broker_is_down(tmp_path):
+def test_outbox_holds_events_while_broker_is_down(tmp_path, library_store):
     binary = tansu_binary()
     if binary is None:
         pytest.skip("tansu is not available on this platform")
@@ -124,7 +124,8 @@ def test_outbox_holds_events_while_broker_is_down(tmp_path):
     url = f"tcp://{HOST}:{port}"
     outbox = Outbox(tmp_path / "outbox.jsonl")
     publisher = EventPublisher(f"{HOST}:{port}", "music_topic", outbox)
-    events = [make_event("play", f"track{i}", "sess") for i in range(5)]
+    tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})][:5]
+    events = [make_event("play", track, "outbox-session") for track in tracks]
     for event in events:
         publisher.publish(event)  # returns at once although no broker listens
     time.sleep(1.0)
@@ -136,6 +137,16 @@ def test_outbox_holds_events_while_broker_is_down(tmp_path):
         assert publisher.flush(timeout=60)  # the publisher creates the topics itself
         received = _read(f"{HOST}:{port}", "music_topic", 5)
         assert [m["track_id"] for m in received] == [e.track_id for e in events]
+        worker = RecommenderWorker(f"{HOST}:{port}", library_store, group="outbox-group")
+        thread = _run_worker(worker)
+        deadline = time.monotonic() + 60
+        while worker.processed < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker.stop_event.set()
+        thread.join(20)
+        # all delivered and processed, none twice
+        assert library_store.plays.count_documents({"session_id": "outbox-session"}) == 5
+        assert worker.processed == 5
     finally:
         publisher.close()
         broker.terminate()
