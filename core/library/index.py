@@ -68,6 +68,7 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
     store.update_many(updates)
     clusters = _cluster(store, n_tracks, report)
     _album_gains(store)
+    store.bump_generation()
     return {"indexed": done, "codebook_refit": refit_words, **clusters}
 
 

@@ -78,13 +78,21 @@ class Recommender:
     store : MongoStore
     candidate_limit : int
         Most candidates fetched per seed (bounds the work on huge clusters).
+    min_candidates : int
+        Fewer than this widens the search to the nearest clusters.
+    cache_size : int
+        Most candidate documents kept between calls.
     """
 
     def __init__(self, store: MongoStore, *, candidate_limit: int = 1500,
-                 min_candidates: int = 50):
+                 min_candidates: int = 50, cache_size: int = 20000):
         self.store = store
         self.candidate_limit = candidate_limit
         self.min_candidates = min_candidates
+        self.cache_size = cache_size
+        self._generation: int | None = None
+        self._by_id: dict[str, dict] = {}
+        self._by_cluster: dict[int, list[str]] = {}
         self._model: tuple[int | None, ClusterModel | None, np.ndarray | None] = (None, None, None)
 
     def _clustering(self) -> tuple[ClusterModel | None, np.ndarray | None]:
@@ -106,19 +114,66 @@ class Recommender:
             return [cluster]
         return [int(c) for c in order[cluster][:count]]
 
+    def _sync_cache(self) -> None:
+        """Drop cached candidates when an import has (re)indexed the library since."""
+        generation = self.store.generation()
+        if generation != self._generation:
+            self._generation = generation
+            self._by_id.clear()
+            self._by_cluster.clear()
+
+    def _docs(self, ids: list[str]) -> list[dict]:
+        missing = [i for i in ids if i not in self._by_id]
+        if missing:
+            for doc in self.store.candidate_docs(ids=missing):
+                self._remember(doc)
+        return [self._by_id[i] for i in ids if i in self._by_id]
+
+    def _cluster_docs(self, cluster: int) -> list[dict]:
+        if cluster not in self._by_cluster:
+            docs = self.store.candidate_docs(cluster=cluster, limit=self.candidate_limit)
+            self._by_cluster[cluster] = [d["_id"] for d in docs]
+            for doc in docs:
+                self._remember(doc)
+        return self._docs(self._by_cluster[cluster])
+
+    def _remember(self, doc: dict) -> None:
+        if len(self._by_id) >= self.cache_size:  # bounded: evict the oldest half
+            for key in list(self._by_id)[: self.cache_size // 2]:
+                del self._by_id[key]
+            self._by_cluster.clear()
+        self._by_id[doc["_id"]] = doc
+
     def _candidates(self, seed: dict, excluded: list[str]) -> list[dict]:
-        cluster, bands = seed.get("cluster"), seed.get("lsh") or []
-        found = self.store.candidates([cluster] if cluster is not None else [], bands, excluded,
-                                      self.candidate_limit)
+        """LSH collisions, then the seed's cluster, widened to the nearest clusters when few.
+
+        Candidate documents are cached per library generation, so a worker serving many sessions
+        reads each cluster once instead of once per event; it still never loads the library.
+        """
+        self._sync_cache()
+        skip = set(excluded)
+        found: dict[str, dict] = {}
+
+        def take(docs: list[dict]) -> None:
+            for doc in docs:
+                if doc["_id"] not in skip and doc.get("indexed") and len(found) < self.candidate_limit:
+                    found.setdefault(doc["_id"], doc)
+
+        bands, cluster = seed.get("lsh") or [], seed.get("cluster")
+        if bands:
+            take(self._docs(self.store.lsh_matches(bands)))
+        if cluster is None:
+            return list(found.values())
+        take(self._cluster_docs(cluster))
         probes = 2
-        # A small cluster with few LSH hits widens to the nearest clusters until enough turn up.
-        while len(found) < self.min_candidates and cluster is not None:
+        while len(found) < self.min_candidates:
             wider = self._nearest_clusters(cluster, probes)
             if len(wider) < probes:
                 break
-            found = self.store.candidates(wider, bands, excluded, self.candidate_limit)
+            for other in wider:
+                take(self._cluster_docs(other))
             probes *= 2
-        return found
+        return list(found.values())
 
     def seed(self, key: str) -> dict:
         """Look up a seed by id or path.

@@ -139,24 +139,28 @@ class MongoStore:
             self.tracks.bulk_write([UpdateOne({"_id": i}, {"$set": f}) for i, f in updates],
                                    ordered=False)
 
-    @_guard("finding candidates")
-    def candidates(self, clusters: list[int], bands: list[str], exclude: list[str],
-                   limit: int) -> list[dict]:
-        """Tracks in any of ``clusters`` or sharing any LSH band key, lightest projection.
+    @_guard("finding LSH collisions")
+    def lsh_matches(self, bands: list[str]) -> list[str]:
+        """Ids of the tracks sharing any of ``bands`` (multikey index on ``lsh``)."""
+        return [d["_id"] for d in self.tracks.find({"lsh": {"$in": bands}}, {"_id": 1})]
 
-        Two indexed queries merged here rather than one ``$or``: a server without index union
-        (SecantusDB) scans the whole collection for an ``$or``. Exclusions are applied here too,
-        since ``$nin`` on ``_id`` cannot use an index either.
-        """
-        skip = set(exclude)
-        found: dict[str, dict] = {}
-        queries = ([{"lsh": {"$in": bands}}] if bands else []) + (
-            [{"cluster": {"$in": clusters}}] if clusters else [])
-        for query in queries:
-            for doc in self.tracks.find(query, CANDIDATE_FIELDS, limit=limit + len(skip)):
-                if doc["_id"] not in skip and doc.get("indexed") and len(found) < limit:
-                    found.setdefault(doc["_id"], doc)
-        return list(found.values())
+    @_guard("reading candidates")
+    def candidate_docs(self, *, ids: list[str] | None = None, cluster: int | None = None,
+                       limit: int = 0) -> list[dict]:
+        """Ranking fields of the given tracks, or of one cluster's members (indexed lookups)."""
+        query = {"_id": {"$in": ids}} if ids is not None else {"cluster": cluster}
+        return list(self.tracks.find(query, CANDIDATE_FIELDS, limit=limit))
+
+    @_guard("reading the library generation")
+    def generation(self) -> int:
+        """A counter bumped whenever indexing changed the library (for caches)."""
+        doc = self.meta.find_one({"_id": "library"}, {"generation": 1})
+        return doc["generation"] if doc else 0
+
+    @_guard("bumping the library generation")
+    def bump_generation(self) -> None:
+        """Tell caches that tracks were added or re-indexed."""
+        self.meta.update_one({"_id": "library"}, {"$inc": {"generation": 1}}, upsert=True)
 
     # -- models -------------------------------------------------------------------------------
     @_guard("reading a model")
