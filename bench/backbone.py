@@ -13,6 +13,7 @@ Usage: python bench/backbone.py [--sizes 1000 10000 100000] [--events 400]
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -147,13 +148,14 @@ def throughput(bootstrap: str, uri: str, db: str, events: int) -> None:
 
 def play_latency(bootstrap: str, uri: str, db: str, samples: int = 100) -> None:
     store = MongoStore(uri, db)
-    ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1}, limit=2000)]
+    ids = [d["_id"] for d in itertools.islice(store.iter_tracks({}, {"_id": 1}), 2000)]
     name = uuid.uuid4().hex[:6]
     topic, group = f"lat_{name}", f"lat_{name}"
     workers = spawn_workers(1, bootstrap, uri, db, topic, group)
     listener = KafkaConsumer("recommendations", bootstrap_servers=bootstrap,
                              group_id=f"listen_{name}", auto_offset_reset="earliest",
-                             session_timeout_ms=6000, heartbeat_interval_ms=1000)
+                             session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                             fetch_max_wait_ms=20)
     listener.poll(timeout_ms=5000)
     time.sleep(8)
     producer = KafkaProducer(bootstrap_servers=bootstrap)

@@ -98,7 +98,9 @@ class RecommenderWorker:
         self.consumer = KafkaConsumer(
             topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
             auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS,
-            heartbeat_interval_ms=1000, max_poll_records=50, max_poll_interval_ms=300000)
+            heartbeat_interval_ms=1000, max_poll_records=50, max_poll_interval_ms=300000,
+            # tansu holds a fetch for its full max wait even when data is ready: keep it short
+            fetch_max_wait_ms=20)
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
 
     def run(self) -> None:
