@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from core.config import Config, load_config
 from core.errors import EncoreError
@@ -197,15 +197,13 @@ COMMANDS = {"import": cmd_import, "recommend": cmd_recommend, "services": cmd_se
             "worker": cmd_worker}
 
 
-def main(argv: Sequence[str] | None = None, *, run_player: Callable[[], int] | None = None) -> int:
-    """Run a headless command, or ``run_player`` when none is given.
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a headless command (``player.launch`` starts the player when none is given).
 
     Parameters
     ----------
     argv : sequence of str, optional
         Arguments (default: ``sys.argv[1:]``).
-    run_player : callable, optional
-        Starts the desktop player; supplied by ``player.launch`` so the engine never imports Qt.
 
     Returns
     -------
@@ -216,10 +214,8 @@ def main(argv: Sequence[str] | None = None, *, run_player: Callable[[], int] | N
     args = parser.parse_args(argv)
     config = load_config()
     if args.command is None:
-        if run_player is None:
-            parser.print_help(sys.stderr)
-            return 2
-        return run_player()
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](args, config)
     except (EncoreError, FileNotFoundError, NotADirectoryError, ValueError) as exc:

@@ -69,6 +69,41 @@ def tansu_binary() -> Path | None:
     return path
 
 
+def _secantusd() -> list[str]:
+    """The database server's command: its console script, or the frozen app's own entry."""
+    if getattr(sys, "frozen", False):  # PyInstaller bundle: player.launch runs the server
+        return [sys.executable, "_secantusd"]
+    return [shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")]
+
+
+def encore_command(*args: str) -> list[str]:
+    """Command line that runs ``encore ARGS`` with this interpreter (or this frozen app)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *args]
+    return [sys.executable, "-m", "core.cli", *args]
+
+
+def spawn_worker(config: Config, mongo: str, bootstrap: str) -> subprocess.Popen:
+    """Start ``encore worker`` as a child that dies with this process (the player's recommender).
+
+    Parameters
+    ----------
+    config : Config
+    mongo, bootstrap : str
+        The servers this process uses, passed on so the worker uses the same ones.
+    """
+    env = {**os.environ, "ENCORE_MONGO_URI": mongo, "ENCORE_KAFKA_BOOTSTRAP": bootstrap,
+           "ENCORE_DATA_DIR": str(config.data_dir), "ENCORE_TOPIC": config.topic,
+           "ENCORE_DB": config.db_name}
+    log = (config.data_dir / "worker.log").open("ab")
+    try:
+        return subprocess.Popen(encore_command("worker"), env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent)
+    finally:
+        log.close()
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -151,8 +186,7 @@ class LocalStack:
 
     def _command(self, name: str, port: int, data: Path) -> list[str]:
         if name == "mongo":
-            exe = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
-            return [exe, "--host", HOST, "--port", str(port), "--storage-path", str(data),
+            return [*_secantusd(), "--host", HOST, "--port", str(port), "--storage-path", str(data),
                     "--log-level", "WARNING"]
         binary = tansu_binary()
         if binary is None:

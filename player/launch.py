@@ -1,30 +1,34 @@
-"""The ``encore`` console script: headless subcommands, or the player when none is given.
+"""The ``encore`` console script: headless subcommands, or the player when none is given
+(``encore [--no-worker] [--smoke-test FILE]``).
 
 Qt is imported only when the player starts, so ``encore import`` runs on machines without a screen.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Sequence
 
 from core.cli import main as cli_main
 
 
-def _run_player() -> int:
-    if importlib.util.find_spec("player.app") is None:
-        print("encore: the desktop player is not part of this build yet; "
-              "use a subcommand (encore --help)", file=sys.stderr)
-        return 2
+def _run_player(args: list[str]) -> int:
     from player.app import main as player_main
 
-    return player_main()
+    return player_main(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``encore``."""
-    return cli_main(argv, run_player=_run_player)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["_secantusd"]:  # the local database, started by a frozen app (see core.services)
+        from secantus.cli import main as secantus_main
+
+        sys.argv = ["secantusd-py", *args[1:]]
+        return secantus_main()
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        return _run_player(args)  # no subcommand: the desktop player, with its own options
+    return cli_main(args)
 
 
 if __name__ == "__main__":

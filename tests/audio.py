@@ -54,3 +54,15 @@ def music_like(kind: int, *, seconds: float = 8.0, sr: int = 22050, seed: int = 
         y = np.sin(2 * np.pi * 55 * t) + 0.5 * (np.sin(2 * np.pi * 1.5 * t) > 0.9) * np.sin(phase)
     y = 0.3 * y / (np.abs(y).max() + 1e-9)
     return np.stack([y, y], axis=1).astype(np.float32)
+
+
+def played_frames(capture: Path, channels: int = 2) -> np.ndarray:
+    """Frames the ALSA file device received, from the first non-silent one on."""
+    raw = np.fromfile(capture, dtype=np.float32)
+    return from_first_sound(raw[: len(raw) // channels * channels].reshape(-1, channels))
+
+
+def from_first_sound(frames: np.ndarray) -> np.ndarray:
+    """``frames [shape=(n, channels)]`` without their leading digital silence."""
+    loud = np.flatnonzero(np.abs(frames).max(axis=1) > 0)
+    return frames[loud[0]:] if len(loud) else frames[:0]

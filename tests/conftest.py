@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
-# Set before anything imports Qt or sounddevice.
+# Set before anything imports Qt or sounddevice: no screen, and an ALSA default device that
+# writes what PortAudio plays to a file (float32, after some leading silence).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ALSA_DIR = Path(tempfile.gettempdir()) / f"encore-alsa-{os.getpid()}"
+ALSA_DIR.mkdir(exist_ok=True)
+CAPTURE = ALSA_DIR / "played.raw"
+(ALSA_DIR / "asound.conf").write_text(
+    f'pcm.!default {{ type file slave.pcm "null" file "{CAPTURE}" format "raw" }}\n')
+os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{ALSA_DIR / 'asound.conf'}"
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +93,10 @@ def generated_library(tmp_path_factory) -> Path:
                 audio["album"] = f"Album {kind}"
                 audio.save()
     return root
+
+
+@pytest.fixture
+def capture():
+    """The file the ALSA default device writes played frames to (emptied first)."""
+    CAPTURE.unlink(missing_ok=True)
+    return CAPTURE

@@ -7,11 +7,13 @@ unchanged files (same path, size and mtime) are never analysed twice.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 
 import numpy as np
 
@@ -61,7 +63,7 @@ def _changed(paths: list[str], known: dict[str, tuple[int, float]]) -> list[str]
 
 def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None = None,
                jobs: int | None = None, progress: Progress | None = None,
-               cancel: threading.Event | None = None) -> ImportReport:
+               cancel: threading.Event | None = None, mp_context: str | None = None) -> ImportReport:
     """Import every audio file under ``root``.
 
     Parameters
@@ -78,6 +80,9 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
         ``progress(done, total, message)``, called from this thread.
     cancel : threading.Event, optional
         Set it to stop; finished files stay stored and the next import resumes.
+    mp_context : str, optional
+        How worker processes start (``"spawn"`` from a process with threads, like the player,
+        where forking could copy a held lock); default: the platform's.
 
     Returns
     -------
@@ -91,7 +96,9 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
     todo = _changed(files, store.file_states())
     report = ImportReport(unchanged=len(files) - len(todo), skipped=skipped)
     report_progress(0, len(todo), "analysing")
-    _analyse_all(todo, store, options, jobs or os.cpu_count() or 1, report, report_progress, cancel)
+    context = multiprocessing.get_context(mp_context)
+    _analyse_all(todo, store, options, jobs or os.cpu_count() or 1, report, report_progress, cancel,
+                 context)
     if cancel.is_set():
         report.cancelled = True
         return report
@@ -100,11 +107,12 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
 
 
 def _analyse_all(todo: list[str], store: MongoStore, options: AnalyseOptions, jobs: int,
-                 report: ImportReport, progress: Progress, cancel: threading.Event) -> None:
+                 report: ImportReport, progress: Progress, cancel: threading.Event,
+                 context: BaseContext) -> None:
     if not todo:
         return
     timings: dict[str, list[float]] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
         pending: set[Future] = set()
         queue = iter(todo)
         # Keep a short queue per worker so a cancel does not wait for the whole list.

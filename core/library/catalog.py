@@ -1,0 +1,73 @@
+"""The library as a player lists it: light rows read in batches, and tracks ready to play."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.playback.source import PlayItem, replaygain_factor
+from core.store.mongo import MongoStore
+
+#: Only what a library row shows: features, signatures and shingles stay in the database.
+ROW_FIELDS = {"_id": 1, "path": 1, "title": 1, "artist": 1, "album": 1, "genre": 1, "duration_s": 1,
+              "loudness.integrated_lufs": 1, "cluster": 1, "issues": 1, "replaygain": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRow:
+    """One library row."""
+
+    id: str
+    path: str
+    title: str
+    artist: str
+    album: str
+    genre: str
+    duration_s: float
+    lufs: float | None
+    cluster: int | None
+    issues: tuple[str, ...]
+    gain_db: float
+    peak: float
+
+    def play_item(self, *, preamp_db: float = 0.0) -> PlayItem:
+        """The row as something to play, with its ReplayGain factor."""
+        return PlayItem(self.id, self.path, self.title, self.artist, self.album, self.duration_s,
+                        replaygain_factor(self.gain_db, self.peak, preamp_db=preamp_db))
+
+
+def row_from_doc(doc: dict) -> TrackRow:
+    """A ``TrackRow`` from a track document (missing tags fall back to the file name)."""
+    path = doc.get("path", "")
+    gain = doc.get("replaygain") or {}
+    return TrackRow(
+        id=doc["_id"], path=path,
+        title=doc.get("title") or path.rsplit("/", 1)[-1].rsplit(".", 1)[0],
+        artist=doc.get("artist") or "", album=doc.get("album") or "", genre=doc.get("genre") or "",
+        duration_s=float(doc.get("duration_s") or 0.0),
+        lufs=(doc.get("loudness") or {}).get("integrated_lufs"), cluster=doc.get("cluster"),
+        issues=tuple(doc.get("issues") or ()), gain_db=float(gain.get("track_gain_db") or 0.0),
+        peak=float(gain.get("track_peak") or 0.0))
+
+
+def iter_rows(store: MongoStore, *, batch: int = 2000) -> Iterator[list[TrackRow]]:
+    """Every track as rows, ``batch`` at a time (so a UI can show the first ones early)."""
+    rows: list[TrackRow] = []
+    for doc in store.iter_tracks({}, ROW_FIELDS, batch_size=batch):
+        rows.append(row_from_doc(doc))
+        if len(rows) == batch:
+            yield rows
+            rows = []
+    if rows:
+        yield rows
+
+
+def flagged_tracks(store: MongoStore, ids: list[str]) -> list[tuple[str, list[str]]]:
+    """``(path, issues)`` of the given tracks that have quality issues (clipping, DC offset, ...)."""
+    out = []
+    for start in range(0, len(ids), 500):
+        for doc in store.iter_tracks({"_id": {"$in": ids[start : start + 500]}},
+                                     {"source_path": 1, "issues": 1}):
+            if doc.get("issues"):
+                out.append((doc.get("source_path", doc["_id"]), list(doc["issues"])))
+    return sorted(out)

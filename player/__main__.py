@@ -1,0 +1,7 @@
+"""``python -m player``."""
+
+import sys
+
+from player.launch import main
+
+sys.exit(main())

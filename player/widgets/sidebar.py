@@ -1,0 +1,143 @@
+"""The recommendations sidebar: five tracks like the one playing, with a score and a reason."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.playback.source import PlayItem
+
+REC_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class RecommendationDelegate(QStyledItemDelegate):
+    """Title, artist, a score pill and the reason, in three lines."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return QSize(option.rect.width(), 64)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        rec = index.data(REC_ROLE)
+        box = option.rect.adjusted(10, 6, -10, -6)
+        painter.save()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, QColor("#3b2f63"))
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(option.rect, QColor("#221f30"))
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(QColor("#e9e7f2"))
+        metrics = painter.fontMetrics()
+        title = metrics.elidedText(rec.get("title") or rec["id"], Qt.TextElideMode.ElideRight,
+                                   box.width() - 56)
+        painter.drawText(QRect(box.left(), box.top(), box.width() - 56, 18),
+                         Qt.AlignmentFlag.AlignLeft, title)
+        pill = QRect(box.right() - 46, box.top(), 46, 18)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#134e4a"))
+        painter.drawRoundedRect(pill, 9, 9)
+        painter.setPen(QColor("#5eead4"))
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, f"{rec.get('score', 0):.0%}")
+        painter.setFont(option.font)
+        painter.setPen(QColor("#a8a3bd"))
+        by = " — ".join(p for p in (rec.get("artist"), rec.get("album")) if p)
+        painter.drawText(QRect(box.left(), box.top() + 19, box.width(), 17), Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(by or "Unknown artist", Qt.TextElideMode.ElideRight,
+                                            box.width()))
+        small = QFont(option.font)
+        small.setPointSizeF(option.font.pointSizeF() * 0.85)
+        painter.setFont(small)
+        painter.setPen(QColor("#7c7794"))
+        painter.drawText(QRect(box.left(), box.top() + 36, box.width(), 16), Qt.AlignmentFlag.AlignLeft,
+                         rec.get("why", ""))
+        painter.restore()
+
+
+class RecommendationSidebar(QWidget):
+    """Shows the feed; a click (or Enter) queues a track, a double-click plays it next.
+
+    Signals
+    -------
+    queueRequested(dict)
+    playNextRequested(dict)
+    """
+
+    queueRequested = Signal(dict)
+    playNextRequested = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.title = QLabel("Up next for you", objectName="sidebarTitle")
+        self.hint = QLabel("Play a track to get recommendations.", objectName="sidebarHint",
+                           wordWrap=True)
+        self.warning = QLabel("", objectName="sidebarWarning", wordWrap=True)
+        self.warning.hide()
+        self.list = QListWidget(objectName="recommendations")
+        self.list.setItemDelegate(RecommendationDelegate(self.list))
+        self.list.setMouseTracking(True)
+        self.list.installEventFilter(self)
+        # A single click waits out the double-click interval so a double-click does not also queue.
+        self._click = QTimer(self, singleShot=True, interval=QApplication.doubleClickInterval())
+        self._click.timeout.connect(self._queue_current)
+        self.list.itemClicked.connect(lambda _item: self._click.start())
+        self.list.itemDoubleClicked.connect(self._play_next)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        for widget in (self.title, self.hint, self.warning):
+            layout.addWidget(widget)
+        layout.addWidget(self.list, 1)
+
+    def show_waiting(self, item: PlayItem) -> None:
+        """A new track plays: recommendations are on their way."""
+        self.list.clear()
+        self.hint.setText(f"Finding tracks that sound like “{item.title}”…")
+
+    def show_problem(self, message: str) -> None:
+        """Warn (empty message: hide the warning)."""
+        self.warning.setText(message)
+        self.warning.setVisible(bool(message))
+
+    def show_recommendations(self, recs: list[dict], source: str) -> None:
+        """Fill the list."""
+        self.list.clear()
+        for rec in recs:
+            item = QListWidgetItem()
+            item.setData(REC_ROLE, rec)
+            item.setToolTip(rec.get("path", ""))
+            self.list.addItem(item)
+        origin = "by the recommender worker" if source == "worker" else "from the library"
+        self.hint.setText(f"{len(recs)} tracks, chosen {origin}. Click to queue, double-click to "
+                          "play next." if recs else "No similar tracks found.")
+
+    def recommendations(self) -> list[dict]:
+        """What the list shows."""
+        return [self.list.item(i).data(REC_ROLE) for i in range(self.list.count())]
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.list and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self._queue_current()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _queue_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.queueRequested.emit(item.data(REC_ROLE))
+
+    def _play_next(self, item: QListWidgetItem) -> None:
+        self._click.stop()
+        self.playNextRequested.emit(item.data(REC_ROLE))
