@@ -14,7 +14,7 @@ from core.library.pipeline import ImportReport, run_import
 from core.store.mongo import MongoStore
 
 #: Progress messages that name a phase rather than a file (no per-file ETA for them).
-_PHASES = {"analysing", "learning audio words", "shingles and MinHash", "clustering"}
+PHASES = {"analysing", "learning audio words", "shingles and MinHash", "clustering"}
 
 
 class ImportRunner(QObject):
@@ -72,7 +72,7 @@ class ImportRunner(QObject):
             return  # the UI repaints at most ten times a second
         self._last_emit = now
         elapsed = now - self._started
-        eta = elapsed / done * (total - done) if done and message not in _PHASES else -1.0
+        eta = elapsed / done * (total - done) if done and message not in PHASES else -1.0
         self.progress.emit(done, total, message, eta)
 
 

@@ -6,6 +6,7 @@ Qt is imported only when the player starts, so ``encore import`` runs on machine
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,7 @@ def _run_player(args: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``encore``."""
+    multiprocessing.freeze_support()  # import worker processes of a frozen app start here
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["_secantusd"]:  # the local database, started by a frozen app (see core.services)
         from secantus.cli import main as secantus_main

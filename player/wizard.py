@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.audio.enhance import EQ_PRESETS, EnhanceOptions
+from core.audio.quality import describe_issues
 from core.library.analyse import AnalyseOptions
 from core.library.pipeline import ImportReport
 from core.store.mongo import MongoStore
-from player.importer import ImportRunner, summary_counts
+from player.importer import PHASES, ImportRunner, summary_counts
 from player.models.library import format_time
+from player.resources import icon
 
 
 class FolderPage(QWizardPage):
@@ -91,6 +93,9 @@ class OptionsPage(QWizardPage):
         form.addRow(where)
         self.copies.toggled.connect(self._enable)
         self._enable(False)
+        # Past this page the import runs: no going back, and "Next" says what it does.
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Import")
 
     def _enable(self, on: bool) -> None:
         for widget in (self.codec, self.target, self.eq):
@@ -140,7 +145,8 @@ class ProgressPage(QWizardPage):
     def _progress(self, done: int, total: int, message: str, eta: float) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        self.current.setText(f"{message} ({done} of {total})")
+        phase = message if message in PHASES else f"Analysed {message}"
+        self.current.setText(f"{phase} — {done} of {total}")
         self.eta.setText(f"About {format_time(eta)} left" if eta >= 0 else "")
 
     def _finished(self, report: ImportReport, flagged: list) -> None:
@@ -197,7 +203,7 @@ class SummaryPage(QWizardPage):
                               f"already in the library, {counts['skipped']} skipped, "
                               f"{len(flagged)} with quality issues.")
         self._group("Skipped", [(s.path, s.reason) for s in report.skipped])
-        self._group("Quality issues", [(path, ", ".join(issues)) for path, issues in flagged])
+        self._group("Quality issues", [(path, describe_issues(issues)) for path, issues in flagged])
 
     def _group(self, title: str, rows: list[tuple[str, str]]) -> None:
         if not rows:
@@ -228,6 +234,7 @@ class ImportWizard(QWizard):
         self.setWindowTitle("Import music")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, icon("encore").pixmap(48, 48))
         self.folder_page = FolderPage(folder)
         self.options_page = OptionsPage(library_dir)
         self.progress_page = ProgressPage(self)

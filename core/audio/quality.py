@@ -249,3 +249,14 @@ def check(y: np.ndarray, sr: int, *, lossless: bool) -> QualityReport:
     if lossless and sr >= 32000 and cutoff < 16000:
         issues.append("lossy_transcode_suspected")
     return QualityReport(clip, _db(peak), _db(tp), dc, lead, trail, rms, cutoff, issues)
+
+
+#: Short words for the issue codes, for people (the codes stay stable for programs).
+ISSUE_LABELS = {"clipping": "clipping", "true_peak_over_0dbtp": "true peak > 0 dBTP",
+                "dc_offset": "DC offset", "near_silent": "near silent", "long_silence": "long silence",
+                "lossy_transcode_suspected": "lossy source?"}
+
+
+def describe_issues(issues: list[str] | tuple[str, ...]) -> str:
+    """``"clipping, true peak > 0 dBTP"`` for ``["clipping", "true_peak_over_0dbtp"]``."""
+    return ", ".join(ISSUE_LABELS.get(code, code) for code in issues)

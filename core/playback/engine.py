@@ -148,6 +148,11 @@ class PlaybackEngine:
         """Whether a device (or the null output) is open; it is released when playback ends."""
         return self._output is not None
 
+    @property
+    def device_underflows(self) -> int:
+        """Times the open device reported running dry (0 when none is open)."""
+        return self._output.underflows if self._output is not None else 0
+
     def close(self) -> None:
         """Stop playing and release the device."""
         self._commands.put(("close",))

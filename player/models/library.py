@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from core.audio.quality import describe_issues
 from core.library.catalog import TrackRow
 
 COLUMNS = ("Title", "Artist", "Album", "Genre", "Duration", "Loudness", "Cluster", "Issues")
@@ -26,7 +27,7 @@ def format_time(seconds: float) -> str:
 def _cells(row: TrackRow) -> tuple[str, ...]:
     return (row.title, row.artist, row.album, row.genre, format_time(row.duration_s),
             "" if row.lufs is None else f"{row.lufs:.1f} LUFS",
-            "" if row.cluster is None else str(row.cluster), ", ".join(row.issues))
+            "" if row.cluster is None else str(row.cluster), describe_issues(row.issues))
 
 
 def _sort_key(row: TrackRow, column: int):
@@ -68,7 +69,7 @@ class LibraryModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return self._rows[source]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._rows[source].path
+            return self._cells[source][7] if index.column() == 7 else self._rows[source].path
         if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= index.column() <= 6:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
