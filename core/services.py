@@ -14,7 +14,6 @@ import contextlib
 import ctypes
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -70,10 +69,10 @@ def tansu_binary() -> Path | None:
 
 
 def _secantusd() -> list[str]:
-    """The database server's command: its console script, or the frozen app's own entry."""
+    """The database server's command (``core.dbserver``; the frozen app runs it itself)."""
     if getattr(sys, "frozen", False):  # PyInstaller bundle: player.launch runs the server
         return [sys.executable, "_secantusd"]
-    return [shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")]
+    return [sys.executable, "-m", "core.dbserver"]
 
 
 def encore_command(*args: str) -> list[str]:
@@ -184,9 +183,10 @@ class LocalStack:
             atexit.register(self.stop, name, only_owned=True)
         return service
 
-    def _command(self, name: str, port: int, data: Path) -> list[str]:
+    def _command(self, name: str, port: int, data: Path, *, detached: bool) -> list[str]:
         if name == "mongo":
-            return [*_secantusd(), "--host", HOST, "--port", str(port), "--storage-path", str(data),
+            follow = [] if detached else ["--follow-parent"]
+            return [*_secantusd(), *follow, "--host", HOST, "--port", str(port), "--storage-path", str(data),
                     "--log-level", "WARNING"]
         binary = tansu_binary()
         if binary is None:
@@ -203,7 +203,7 @@ class LocalStack:
         log = (self.dir / f"{name}.log").open("ab")
         try:
             proc = subprocess.Popen(
-                self._command(name, port, data), stdout=log, stderr=subprocess.STDOUT,
+                self._command(name, port, data, detached=detached), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=detached,
                 preexec_fn=None if detached else _die_with_parent)
         except OSError as exc:

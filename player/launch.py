@@ -24,10 +24,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()  # import worker processes of a frozen app start here
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["_secantusd"]:  # the local database, started by a frozen app (see core.services)
-        from secantus.cli import main as secantus_main
+        from core.dbserver import main as dbserver_main
 
-        sys.argv = ["secantusd-py", *args[1:]]
-        return secantus_main()
+        return dbserver_main(args[1:])
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
         return _run_player(args)  # no subcommand: the desktop player, with its own options
     return cli_main(args)

@@ -185,7 +185,8 @@ class SummaryPage(QWizardPage):
         self.headline = QLabel(wordWrap=True)
         self.details = QTreeWidget()
         self.details.setHeaderLabels(["File", "Why"])
-        self.details.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.details.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.details.header().setStretchLastSection(True)
         self.details.setRootIsDecorated(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
@@ -210,7 +211,9 @@ class SummaryPage(QWizardPage):
             return
         group = QTreeWidgetItem([f"{title} ({len(rows)})", ""])
         for path, why in rows:
-            QTreeWidgetItem(group, [Path(path).name, why]).setToolTip(0, path)
+            item = QTreeWidgetItem(group, [Path(path).name, why])
+            item.setToolTip(0, path)
+            item.setToolTip(1, why)
         self.details.addTopLevelItem(group)
         group.setExpanded(True)
 
@@ -234,6 +237,7 @@ class ImportWizard(QWizard):
         self.setWindowTitle("Import music")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, icon("encore").pixmap(48, 48))
         self.folder_page = FolderPage(folder)
         self.options_page = OptionsPage(library_dir)

@@ -13,5 +13,8 @@ printf 'pcm.!default { type null }\n' > "$work/asound.conf"
 sf.write(sys.argv[1], 0.2 * np.sin(2 * np.pi * 440 * t), 44100)" "$work/tone.wav"
 ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$work/asound.conf" QT_QPA_PLATFORM=offscreen \
   ENCORE_DATA_DIR="$work/data" timeout 120 dist/encore/encore --smoke-test "$work/tone.wav"
-ENCORE_DATA_DIR="$work/data" timeout 120 dist/encore/encore --help >/dev/null
+# The bundled local stack: the database runs from the app itself, the broker from the bundled tansu.
+ENCORE_DATA_DIR="$work/data" timeout 120 dist/encore/encore services up
+ENCORE_DATA_DIR="$work/data" timeout 60 dist/encore/encore services status
+ENCORE_DATA_DIR="$work/data" timeout 60 dist/encore/encore services down
 echo "built dist/encore ($(du -sh dist/encore | cut -f1)); smoke test passed"

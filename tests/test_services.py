@@ -75,3 +75,28 @@ def test_services_up_outlives_the_command_and_down_stops_it(tmp_path):
     assert all(_wait_dead(s.pid) for s in running.values())
     after = subprocess.run([*encore, "status"], env=env, capture_output=True, text=True, check=True)
     assert "mongo: not running" in after.stdout and "kafka: not running" in after.stdout
+
+
+ORPHAN = """
+import os, signal, subprocess, sys
+# The middle process starts a child that ignores SIGTERM (like a database busy with a large
+# insert), prints its pid and exits at once, orphaning it.
+child = subprocess.Popen([sys.executable, "-c", (
+    "import signal, time\\n"
+    "from core.dbserver import follow_parent\\n"
+    "follow_parent(grace_s=1.0, poll_s=0.1)\\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\\n"
+    "print('ready', flush=True)\\n"
+    "time.sleep(60)\\n")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+child.stdout.readline()
+print(child.pid, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_busy_database_server_still_follows_its_parent_out():
+    proc = subprocess.run([sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=30,
+                          check=True)
+    pid = int(proc.stdout.split()[0])
+    assert _alive(pid)  # orphaned, and it ignores SIGTERM
+    assert _wait_dead(pid, timeout=5)  # the watchdog's hard exit after its grace period
