@@ -7,7 +7,7 @@ hash values (same-album pairs of the real corpus have Jaccard ~0.1-0.4), with ba
 computed by the real ``minhash.band_keys``. Query latency is shown cold (a new recommender per
 query: nothing cached) and warm (one recommender, as in a running worker).
 
-Usage: python bench/backbone.py [--sizes 1000 10000 100000] [--events 400]
+Usage: python bench/backbone.py [--sizes 1000 10000 100000] [--events 400] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -187,8 +187,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--data-dir", help="keep the local stack's data here (synthetic libraries "
+                        "are reused across runs; default: a new temporary folder)")
     args = parser.parse_args()
-    stack = LocalStack(Config(Path(tempfile.mkdtemp(prefix="encore-bench-")), None, None))
+    data = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="encore-bench-"))
+    stack = LocalStack(Config(data, None, None))
     uri = mongo_uri(stack.ensure("mongo").port)
     bootstrap = stack.ensure("kafka").address
     dbs = query_latency(uri, args.sizes)

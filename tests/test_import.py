@@ -82,6 +82,10 @@ def test_exclusions_and_unknown_seed(generated_library, store):
         recommender.recommend(["no-such-track"])
     with pytest.raises(NotFoundError):
         store.get_track({"$ne": None})  # an operator is never taken for an id
+    # A cache far smaller than one cluster evicts while a cluster loads: same answers, no error.
+    tiny = Recommender(store, cache_size=4)
+    for _ in range(2):
+        assert [r.id for r in tiny.recommend([seed], k=5)] == [r.id for r in first]
 
 
 def test_reimport_skips_unchanged_and_reanalyses_changed(generated_library, store, tmp_path):

@@ -158,3 +158,20 @@ def test_encore_smoke_test_plays_a_file_and_exits_0(tmp_path):
                           capture_output=True, text=True, timeout=60, env={**os.environ}, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "state stopped, error None" in proc.stdout
+
+
+def test_a_following_track_at_another_rate_is_resampled_to_the_stream(tmp_path, capture):
+    first, y1 = track(tmp_path, "r1", 0.5, seed=10)
+    t = np.arange(22050) / 22050
+    tone = np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[:, None], 2, axis=1).astype(np.float32)
+    path = write(tmp_path / "r2.wav", tone, 22050, subtype="FLOAT")
+    engine = buffered_engine(next_item=PlayQueue([PlayItem("r2", str(path), duration_s=1.0)]).pop_next)
+    engine.play(first)
+    wait_stopped(engine)
+    engine.close()
+    played = played_frames(capture)
+    np.testing.assert_array_equal(played[: len(y1)], y1)
+    second = played[len(y1) : len(y1) + SR]  # one second at the stream's 44.1 kHz
+    expected = 0.3 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)
+    lag = int(np.argmax(np.correlate(second[:2000, 0], expected[:1000], mode="valid")))
+    np.testing.assert_allclose(second[lag + 200 : SR - 400, 0], expected[200 : SR - 400 - lag], atol=0.01)

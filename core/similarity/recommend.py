@@ -130,12 +130,14 @@ class Recommender:
         return [self._by_id[i] for i in ids if i in self._by_id]
 
     def _cluster_docs(self, cluster: int) -> list[dict]:
-        if cluster not in self._by_cluster:
-            docs = self.store.candidate_docs(cluster=cluster, limit=self.candidate_limit)
-            self._by_cluster[cluster] = [d["_id"] for d in docs]
-            for doc in docs:
-                self._remember(doc)
-        return self._docs(self._by_cluster[cluster])
+        ids = self._by_cluster.get(cluster)
+        if ids is not None:
+            return self._docs(ids)
+        docs = self.store.candidate_docs(cluster=cluster, limit=self.candidate_limit)
+        for doc in docs:
+            self._remember(doc)  # may evict, which forgets every cluster's member list
+        self._by_cluster[cluster] = [d["_id"] for d in docs]
+        return docs
 
     def _remember(self, doc: dict) -> None:
         if len(self._by_id) >= self.cache_size:  # bounded: evict the oldest half
