@@ -8,7 +8,8 @@
    ``encore import`` of real soundtracks runs with two processes: underruns counted by the
    engine (ring empty in the callback) and by PortAudio.
 
-Usage: python bench/ui.py [--tracks 50000] [--seconds 60]   (needs jackd: apt install jackd2)
+Usage: python bench/ui.py [--tracks 50000] [--seconds 60] [--only library|playback]
+(the playback part needs jackd: apt install jackd2)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from player.backend import Backend
 from player.main_window import MainWindow
 
 CACHE = Path(os.environ.get("ENCORE_BENCH_DIR", Path.home() / ".cache" / "encore-bench"))
+JACK_LOG = Path(tempfile.gettempdir()) / "encore-bench-jackd.log"
 QUERIES = ["a", "ba", "bat", "battle", "artist 12", "album 7", "rock", "zzz", "th", "the cave"]
 
 
@@ -138,18 +140,26 @@ def filter_latency(app: QApplication, window: MainWindow) -> None:
           f"{np.median(theirs) / np.median(ours):.1f}x slower")
 
 
-def start_jack() -> subprocess.Popen | None:
+def start_jack(period: int) -> tuple[subprocess.Popen | None, str]:
+    """jackd with the dummy driver, real-time scheduled when this machine allows it (as desktop
+    audio servers are), else without; returns the process and the mode."""
     if shutil.which("jackd") is None:
         print("\njackd not installed (apt install jackd2): playback under load skipped")
-        return None
-    jack = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "1024"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, stdout=subprocess.DEVNULL)
-    return jack
+        return None, ""
+    for mode, flags in (("real-time", ["-R", "-P", "70"]), ("no real-time", ["--no-realtime"])):
+        jack = subprocess.Popen(["jackd", *flags, "-d", "dummy", "-r", "48000", "-p", str(period)],
+                                stdout=JACK_LOG.open("w"), stderr=subprocess.STDOUT)
+        ready = subprocess.run(["jack_wait", "-w", "-t", "10"], check=False, stdout=subprocess.DEVNULL)
+        if ready.returncode == 0 and jack.poll() is None:
+            return jack, mode
+        jack.kill()
+        jack.wait()
+    raise RuntimeError("jackd did not start")
 
 
-def play_for(path: Path, seconds: float) -> tuple[int, int, float]:
-    """Play into JACK for ``seconds``; (engine underruns, PortAudio underflows, audio seconds)."""
+def play_for(path: Path, seconds: float) -> tuple[int, int, float, float]:
+    """Play into JACK for ``seconds``; (engine underruns, PortAudio underflows, audio seconds,
+    longest callback in ms)."""
     from core.audio.decode import probe
     from core.playback.engine import PlaybackEngine
     from core.playback.outputs import find_device
@@ -160,42 +170,47 @@ def play_for(path: Path, seconds: float) -> tuple[int, int, float]:
     engine.play(item)
     time.sleep(seconds)
     status = engine.status()
-    underflows = engine.device_underflows
+    underflows, longest = engine.device_underflows, engine.longest_callback_s * 1000
     engine.close()
     if status.error:
         raise RuntimeError(status.error)
-    return status.underruns, underflows, status.position_s
+    return status.underruns, underflows, status.position_s, longest
 
 
-def playback_under_load(uri: str, seconds: float) -> None:
-    jack = start_jack()
+def playback_under_load(uri: str, seconds: float, period: int) -> None:
+    jack, mode = start_jack(period)
     if jack is None:
         return
     try:
         corpus = tracks(ensure_corpus())
         longest = max(corpus, key=lambda p: p.stat().st_size)
-        print(f"\nplayback into JACK's dummy driver ({seconds:.0f} s of {longest.name})")
-        under, flows, played = play_for(longest, seconds)
+        print(f"\nplayback into JACK's dummy driver, {mode}, {period} frames per period "
+              f"({seconds:.0f} s of {longest.name})")
+        under, flows, played, slowest = play_for(longest, seconds)
         print(f"  idle                  engine underruns {under}, PortAudio underflows {flows}; "
-              f"{played:.1f} s played in {seconds:.0f} s")
+              f"{played:.1f} s played in {seconds:.0f} s; longest callback {slowest:.2f} ms")
         env = {**os.environ, "ENCORE_MONGO_URI": uri, "ENCORE_DB": "bench_ui_import",
                "ENCORE_DATA_DIR": tempfile.mkdtemp()}
         folder = Path(tempfile.mkdtemp()) / "import"
         folder.mkdir()
-        for path in corpus[::6]:
+        for path in corpus[::2]:  # more than a minute of analysis on two cores
             os.symlink(path, folder / path.name)
         importer = subprocess.Popen([sys.executable, "-m", "core.cli", "import", str(folder), "--jobs", "2",
                                      "--no-progress"], env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
         time.sleep(3)  # let the analysis processes get going
-        under, flows, played = play_for(longest, seconds)
+        under, flows, played, slowest = play_for(longest, seconds)
         still = importer.poll() is None
         importer.kill()
         importer.wait()
         MongoStore(uri, "bench_ui_import").client.drop_database("bench_ui_import")
         print(f"  during an import      engine underruns {under}, PortAudio underflows {flows}; "
-              f"{played:.1f} s played in {seconds:.0f} s; import still running at the end: {still}")
+              f"{played:.1f} s played in {seconds:.0f} s; longest callback {slowest:.2f} ms; "
+              f"import still running at the end: {still}")
     finally:
+        import sounddevice
+
+        sounddevice._terminate()  # PortAudio must let go of JACK before the server stops
         jack.terminate()
         jack.wait(10)
 
@@ -204,14 +219,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tracks", type=int, default=50000)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--only", choices=("library", "playback"), help="run one part")
+    parser.add_argument("--period", type=int, default=1024, help="JACK frames per period")
     args = parser.parse_args()
     uri = mongo_uri(LocalStack(Config(CACHE, None, None)).ensure("mongo").port)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    store = synthetic_store(uri, args.tracks)
-    window = open_window(app, store, uri, args.tracks)
-    filter_latency(app, window)
-    window.close()
-    playback_under_load(uri, args.seconds)
+    if args.only != "playback":
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        store = synthetic_store(uri, args.tracks)
+        window = open_window(app, store, uri, args.tracks)
+        filter_latency(app, window)
+        window.close()
+    if args.only != "library":
+        playback_under_load(uri, args.seconds, args.period)
+        xruns = [line for line in JACK_LOG.read_text().splitlines() if "was not finished" in line]
+        print(f"  jackd reported {len(xruns)} xruns" + (f", e.g. {xruns[0].strip()}" if xruns else ""))
 
 
 if __name__ == "__main__":

@@ -32,11 +32,11 @@ class RecommendationFeed(QObject):
     """
 
     waiting = Signal(object)
-    received = Signal(list, str)
+    received = Signal(object, str)
     problem = Signal(str)
-    _doc = Signal(dict)
+    _doc = Signal(object)
     _error = Signal(str)
-    _fallback = Signal(str, list, str)
+    _fallback = Signal(str, object, str)
 
     def __init__(self, store: MongoStore, session_id: str, *, bootstrap: str | None = None,
                  bus=None, timeout_s: float = WORKER_TIMEOUT_S, parent: QObject | None = None):

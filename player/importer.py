@@ -31,7 +31,7 @@ class ImportRunner(QObject):
     """
 
     progress = Signal(int, int, str, float)
-    finished = Signal(object, list)
+    finished = Signal(object, object)
     failed = Signal(str)
 
     def __init__(self, store: MongoStore, folder: str, options: AnalyseOptions, *,

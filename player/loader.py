@@ -12,9 +12,13 @@ from core.store.mongo import MongoStore
 
 
 class LibraryLoader(QObject):
-    """Signals ``batch(list[TrackRow])`` per batch, then ``done(int)`` or ``failed(str)``."""
+    """Signals ``batch(list[TrackRow])`` per batch, then ``done(int)`` or ``failed(str)``.
 
-    batch = Signal(list)
+    Python objects cross threads as ``object`` signals: a ``list`` signal is converted to a Qt
+    list on the way, and PySide6 crashed doing that (``none_dealloc``) under a 50,000-row load.
+    """
+
+    batch = Signal(object)
     done = Signal(int)
     failed = Signal(str)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
@@ -300,3 +301,16 @@ def test_sidebar_waits_with_a_message_before_anything_plays(make_window, unreach
     assert window.sidebar.list.count() == 0
     assert "Play a track" in window.sidebar.hint.text()
     assert not window.sidebar.warning.isVisible()
+
+
+def test_qt_binding_keeps_none_alive_across_model_resets(qtbot):
+    """PySide6 6.12.0 dropped a reference to None per model reset and per processEvents; on
+    Python 3.11 a long session then crashed (none_dealloc). The dependency pin keeps it out."""
+    from player.models.library import LibraryModel
+
+    model = LibraryModel()
+    before = sys.getrefcount(None)
+    for _ in range(500):
+        model.set_filter("x")
+        QApplication.processEvents()
+    assert sys.getrefcount(None) >= before - 50

@@ -24,6 +24,8 @@ from core.library.index import index_library
 from core.store.mongo import MongoStore
 
 Progress = Callable[[int, int, str], None]
+#: Added to the analysis processes' niceness (0..19: higher yields more).
+WORKER_NICENESS = 10
 
 
 @dataclass
@@ -46,6 +48,11 @@ def _safe_analyse(path: str, options: AnalyseOptions) -> TrackAnalysis | Skipped
         return Skipped(path, str(exc))
     except (OSError, ValueError, MemoryError) as exc:
         return Skipped(path, f"{type(exc).__name__}: {exc}")
+
+
+def _background_priority() -> None:
+    """Analysis is batch work: run it niced, so playback and the UI keep the CPU when they need it."""
+    os.nice(WORKER_NICENESS)
 
 
 def _changed(paths: list[str], known: dict[str, tuple[int, float]]) -> list[str]:
@@ -112,7 +119,8 @@ def _analyse_all(todo: list[str], store: MongoStore, options: AnalyseOptions, jo
     if not todo:
         return
     timings: dict[str, list[float]] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
+                             initializer=_background_priority) as pool:
         pending: set[Future] = set()
         queue = iter(todo)
         # Keep a short queue per worker so a cancel does not wait for the whole list.

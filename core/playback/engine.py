@@ -153,6 +153,11 @@ class PlaybackEngine:
         """Times the open device reported running dry (0 when none is open)."""
         return self._output.underflows if self._output is not None else 0
 
+    @property
+    def longest_callback_s(self) -> float:
+        """Longest time the open device's callback took (0 when none is open)."""
+        return self._output.longest_callback_s if self._output is not None else 0.0
+
     def close(self) -> None:
         """Stop playing and release the device."""
         self._commands.put(("close",))

@@ -65,6 +65,8 @@ class PortAudioOutput:
         self.rate, self.channels, self._fill = rate, channels, fill
         #: Times PortAudio reported that the device ran dry.
         self.underflows = 0
+        #: Longest time spent in the callback (diagnostics: a slow callback causes underflows).
+        self.longest_callback_s = 0.0
         sd = _sounddevice()
         try:
             self._stream = sd.OutputStream(samplerate=rate, channels=channels, dtype="float32",
@@ -74,9 +76,11 @@ class PortAudioOutput:
             raise PlaybackError(f"cannot open the audio device at {rate} Hz: {exc}") from exc
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info, status) -> None:
+        start = time.perf_counter()
         if status.output_underflow:
             self.underflows += 1
         self._fill(outdata)
+        self.longest_callback_s = max(self.longest_callback_s, time.perf_counter() - start)
 
     def start(self) -> None:
         """Start calling ``fill``."""
@@ -93,6 +97,7 @@ class NullOutput:
     def __init__(self, rate: int, channels: int, fill: Fill, *, blocksize: int = 1024):
         self.rate, self.channels, self._fill = rate, channels, fill
         self.underflows = 0
+        self.longest_callback_s = 0.0
         self._block = np.zeros((blocksize, channels), dtype=np.float32)
         self._running = threading.Event()
         self._thread: threading.Thread | None = None

@@ -52,6 +52,7 @@ class LibraryModel(QAbstractTableModel):
         self._visible: list[int] = []
         self._terms: list[str] = []
         self._order: tuple[int, Qt.SortOrder] | None = None
+        self._keys: dict[int, list] = {}
 
     # -- Qt model API --------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -81,8 +82,11 @@ class LibraryModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._order = (column, order)
+        # Column -1 means "no sort column": back to library order.
+        self._order = (column, order) if column >= 0 else None
         self.layoutAboutToBeChanged.emit()
+        if self._order is None:
+            self._visible.sort()
         self._apply_order()
         self.layoutChanged.emit()
 
@@ -103,7 +107,7 @@ class LibraryModel(QAbstractTableModel):
         """Forget every row (before a reload)."""
         self.beginResetModel()
         self._rows, self._cells, self._haystack, self._visible = [], [], [], []
-        self._by_id = {}
+        self._by_id, self._keys = {}, {}
         self.endResetModel()
 
     def append(self, rows: list[TrackRow]) -> None:
@@ -128,10 +132,18 @@ class LibraryModel(QAbstractTableModel):
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose title, artist, album or genre contain every word of ``text``."""
-        self._terms = text.casefold().split()
+        terms = text.casefold().split()
+        narrowing = bool(self._terms) and " ".join(terms).startswith(" ".join(self._terms))
+        # Typing on only narrows the rows already shown (already in display order).
+        rows = self._visible if narrowing else range(len(self._rows))
+        hay = self._haystack
+        for term in terms:
+            rows = [i for i in rows if term in hay[i]]
+        self._terms = terms
         self.beginResetModel()
-        self._visible = [i for i in range(len(self._rows)) if self._matches(i)]
-        self._apply_order()
+        self._visible = list(rows)
+        if not narrowing:
+            self._apply_order()
         self.endResetModel()
 
     def _matches(self, i: int) -> bool:
@@ -142,6 +154,7 @@ class LibraryModel(QAbstractTableModel):
         if self._order is None:
             return
         column, order = self._order
-        rows = self._rows
-        self._visible.sort(key=lambda i: _sort_key(rows[i], column),
-                           reverse=order == Qt.SortOrder.DescendingOrder)
+        keys = self._keys.get(column)
+        if keys is None or len(keys) != len(self._rows):  # computed once per column and load
+            keys = self._keys[column] = [_sort_key(row, column) for row in self._rows]
+        self._visible.sort(key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)

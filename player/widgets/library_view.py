@@ -33,8 +33,8 @@ class LibraryView(QWidget):
     """
 
     playRequested = Signal(object)
-    playNextRequested = Signal(list)
-    queueRequested = Signal(list)
+    playNextRequested = Signal(object)
+    queueRequested = Signal(object)
 
     def __init__(self, model: LibraryModel, parent: QWidget | None = None):
         super().__init__(parent)

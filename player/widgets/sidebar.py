@@ -74,8 +74,8 @@ class RecommendationSidebar(QWidget):
     playNextRequested(dict)
     """
 
-    queueRequested = Signal(dict)
-    playNextRequested = Signal(dict)
+    queueRequested = Signal(object)
+    playNextRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
