@@ -98,12 +98,13 @@ def spawn_worker(config: Config, mongo: str, bootstrap: str) -> subprocess.Popen
     try:
         return subprocess.Popen(encore_command("worker"), env=env, stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
     finally:
         log.close()
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when its parent dies (run in the child)."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -205,7 +206,7 @@ class LocalStack:
             proc = subprocess.Popen(
                 self._command(name, port, data, detached=detached), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=detached,
-                preexec_fn=None if detached else _die_with_parent)
+                preexec_fn=None if detached else die_with_parent)
         except OSError as exc:
             raise ServiceError(f"cannot start {name}: {exc}") from exc
         finally:

@@ -127,3 +127,35 @@ def test_database_down_is_a_clear_error(tmp_path):
     dead = MongoStore(f"mongodb://127.0.0.1:{free_port()}/?directConnection=true", timeout_ms=300)
     with pytest.raises(StoreError, match="database error"):
         dead.ensure_schema()
+
+
+def test_a_killed_import_leaves_no_analysis_workers(generated_library, env_for_cli):
+    import signal
+    import time
+    from pathlib import Path
+
+    command = [sys.executable, "-m", "core.cli", "import", str(generated_library), "--jobs", "2",
+               "--no-progress"]
+    proc = subprocess.Popen(command, env=env_for_cli, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> set[int]:
+        kids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == proc.pid:
+                    kids.add(int(stat.parent.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return kids
+
+    deadline = time.monotonic() + 60
+    while len(workers := children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) >= 2
+    time.sleep(1.0)  # the workers are busy analysing
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)

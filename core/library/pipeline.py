@@ -21,6 +21,7 @@ from core.errors import DecodeError
 from core.library.analyse import AnalyseOptions, TrackAnalysis, analyse_file
 from core.library.discover import Skipped, discover
 from core.library.index import index_library
+from core.services import die_with_parent
 from core.store.mongo import MongoStore
 
 Progress = Callable[[int, int, str], None]
@@ -50,9 +51,11 @@ def _safe_analyse(path: str, options: AnalyseOptions) -> TrackAnalysis | Skipped
         return Skipped(path, f"{type(exc).__name__}: {exc}")
 
 
-def _background_priority() -> None:
-    """Analysis is batch work: run it niced, so playback and the UI keep the CPU when they need it."""
+def _init_worker() -> None:
+    """Analysis is batch work: run it niced, so playback and the UI keep the CPU when they need it,
+    and end with the import: a killed import must not leave workers waiting for work forever."""
     os.nice(WORKER_NICENESS)
+    die_with_parent()
 
 
 def _changed(paths: list[str], known: dict[str, tuple[int, float]]) -> list[str]:
@@ -120,7 +123,7 @@ def _analyse_all(todo: list[str], store: MongoStore, options: AnalyseOptions, jo
         return
     timings: dict[str, list[float]] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                             initializer=_background_priority) as pool:
+                             initializer=_init_worker) as pool:
         pending: set[Future] = set()
         queue = iter(todo)
         # Keep a short queue per worker so a cancel does not wait for the whole list.

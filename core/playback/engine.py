@@ -14,7 +14,6 @@ import logging
 import queue
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,6 +83,7 @@ class PlaybackEngine:
         self._device, self._buffer_s, self._prefill_s = device, buffer_s, prefill_s
         self._channels = channels
         self._commands: queue.Queue[tuple] = queue.Queue()
+        self._wake = threading.Event()
         self._output: PortAudioOutput | NullOutput | None = None
         self._ring = FrameRing(1, channels)
         self._segments: list[Segment] = []
@@ -101,18 +101,22 @@ class PlaybackEngine:
         self._thread.start()
 
     # -- public API (any thread) ------------------------------------------------------------
+    def _command(self, command: tuple) -> None:
+        self._commands.put(command)
+        self._wake.set()  # cut short the decoder's wait for ring space
+
     def play(self, item: PlayItem, start_s: float = 0.0) -> None:
         """Play ``item`` now, replacing whatever plays."""
         self._paused = False
-        self._commands.put(("play", item, start_s))
+        self._command(("play", item, start_s))
 
     def seek(self, position_s: float) -> None:
         """Jump within the current track."""
-        self._commands.put(("seek", position_s))
+        self._command(("seek", position_s))
 
     def stop(self) -> None:
         """Stop and forget the current track."""
-        self._commands.put(("stop",))
+        self._command(("stop",))
 
     def pause(self) -> None:
         """Hold the output (the device keeps running, silent)."""
@@ -160,7 +164,7 @@ class PlaybackEngine:
 
     def close(self) -> None:
         """Stop playing and release the device."""
-        self._commands.put(("close",))
+        self._command(("close",))
         self._thread.join(timeout=5)
 
     # -- the real-time callback -------------------------------------------------------------
@@ -275,7 +279,10 @@ class PlaybackEngine:
             if written < len(block):
                 if not self._commands.empty():
                     return  # a play/seek/stop makes the rest of this block stale
-                time.sleep(0.005)
+                # Sleep until the device has made room for the rest instead of polling; a new
+                # command cuts the wait short.
+                self._wake.wait(min(0.1, (len(block) - written) / self._rate()))
+                self._wake.clear()
 
     def _mark_ready(self) -> None:
         if not self._ready and self._ring.buffered() >= self._prefill_s * self._rate():
