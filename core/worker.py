@@ -30,6 +30,7 @@ from core.store.mongo import MongoStore
 log = logging.getLogger("encore.worker")
 SESSION_TIMEOUT_MS = 6000  # tansu makes joins wait half of this: keep it short
 MAX_BACKOFF_S = 5.0
+CLOSE_TIMEOUT_MS = 3000
 RECENT = 50
 #: Which process computed a result: lets operators (and tests) see how a group shares the work.
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -112,8 +113,10 @@ class RecommenderWorker:
                 if records:
                     self._process_with_retry(records)
         finally:
-            self.consumer.close(autocommit=False)
-            self.producer.close(timeout=5)
+            # Bounded: when the broker is already gone (the player and its local stack exiting),
+            # leaving the group would otherwise retry for the full request timeout.
+            self.consumer.close(autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
+            self.producer.close(timeout=CLOSE_TIMEOUT_MS / 1000)
 
     def _process_with_retry(self, records) -> None:
         backoff = 0.2

@@ -58,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # connection chatter, not Encore's news
     if args.smoke_test:
         return smoke_test(args.smoke_test)
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -156,3 +156,16 @@ def test_database_outage_delays_but_loses_nothing(kafka, generated_library, tmp_
         thread.join(20)
         mongo.terminate()
         mongo.wait(20)
+
+
+def test_worker_stops_promptly_after_its_servers_are_gone(tmp_path):
+    from core.config import Config
+    from core.services import LocalStack
+
+    stack = LocalStack(Config(tmp_path / "own", None, None))
+    broker, db = stack.ensure("kafka").address, mongo_uri(stack.ensure("mongo").port)
+    worker = _spawn_worker(broker, db, "encore", "music_topic", "stopping", tmp_path)
+    time.sleep(8)  # joined its group
+    stack.stop()  # as when the player and its local stack exit together
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=15) == 0
