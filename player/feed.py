@@ -49,7 +49,7 @@ class RecommendationFeed(QObject):
         self._timer = QTimer(self, singleShot=True, interval=int(timeout_s * 1000))
         self._timer.timeout.connect(self._timed_out)
         self._doc.connect(self._on_doc)
-        self._error.connect(self._on_error)
+        self._error.connect(self._give_up)
         self._fallback.connect(self._on_fallback)
         self._listener = None
         self._bus = bus
@@ -92,9 +92,6 @@ class RecommendationFeed(QObject):
         else:  # the publisher has not reached the broker: say so, not "no worker"
             self._give_up(f"Kafka at {self._bus.bootstrap} is unreachable (play events wait in "
                           "the outbox)")
-
-    def _on_error(self, message: str) -> None:
-        self._give_up(message)
 
     def _give_up(self, reason: str) -> None:
         """Tell the user and recommend from the store directly."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.audio.decode import probe
 from core.errors import EncoreError, PlaybackError
 from core.playback.outputs import NullOutput, PortAudioOutput, device_rate
 from core.playback.ring import FrameRing
@@ -225,20 +226,19 @@ class PlaybackEngine:
         self._ring.discard()
 
     def _start(self, item: PlayItem, start_s: float, *, gapless: bool) -> None:
+        info = probe(item.path)  # once: the output's rate and the source both need it
         if not gapless:
             self._flush()
-            self._ensure_output(item)
-        source = TrackSource(item, rate=self._output.rate, channels=self._channels, start_s=start_s)
+            self._ensure_output(info.samplerate)
+        source = TrackSource(item, info, rate=self._output.rate, channels=self._channels,
+                             start_s=start_s)
         self._source, self._frames = source, source.frames()
         self._end = END_NEVER
         segment = Segment(next(self._serials), self._ring.write_pos, item, source.start_s)
         self._segments = [*self._segments[-7:], segment]
 
-    def _ensure_output(self, item: PlayItem) -> None:
+    def _ensure_output(self, rate: int) -> None:
         """Open the device at the file's rate (bit-exact when it accepts it), else its own rate."""
-        from core.audio.decode import probe
-
-        rate = probe(item.path).samplerate
         if self._output is not None and self._output.rate == rate:
             return
         self._close_output()

@@ -69,7 +69,7 @@ def fit_channels(block: np.ndarray, channels: int) -> np.ndarray:
 
 
 class TrackSource:
-    """Frames of ``item`` from ``start_s``, converted for an output.
+    """Frames of ``item`` (probed as ``info``) from ``start_s``, converted for an output.
 
     Raises
     ------
@@ -77,12 +77,10 @@ class TrackSource:
         If the file cannot be opened as audio.
     """
 
-    def __init__(self, item: PlayItem, *, rate: int, channels: int, start_s: float = 0.0):
+    def __init__(self, item: PlayItem, info: decode.AudioInfo, *, rate: int, channels: int,
+                 start_s: float = 0.0):
         self.item = item
-        info = decode.probe(item.path)
-        self.file_rate = info.samplerate
-        self.duration_s = info.duration_s
-        self.start_s = min(max(0.0, start_s), self.duration_s)
+        self.start_s = min(max(0.0, start_s), info.duration_s)
         self._blocks = decode.blocks(item.path, blocksize=BLOCK,
                                      start=round(self.start_s * info.samplerate))
         self._rate, self._channels = rate, channels
