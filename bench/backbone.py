@@ -27,6 +27,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.stats import percentiles
 from core.config import Config
 from core.events import make_event
 from core.services import LocalStack, mongo_uri
@@ -70,11 +71,6 @@ def brute_force(store: MongoStore, seed_id: str, k: int = 5) -> list[str]:
     scored = [(shingles.jaccard(seed, np.frombuffer(d["shingles"], np.uint64)), d["_id"])
               for d in store.iter_tracks({"_id": {"$ne": seed_id}}, {"shingles": 1})]
     return [i for _, i in sorted(scored, reverse=True)[:k]]
-
-
-def percentiles(values: list[float]) -> str:
-    ms = np.array(values) * 1000
-    return f"p50 {np.percentile(ms, 50):7.1f} ms  p95 {np.percentile(ms, 95):7.1f} ms"
 
 
 def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:

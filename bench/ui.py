@@ -31,6 +31,7 @@ from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QApplication
 
 from bench.corpus import ensure_corpus, tracks
+from bench.stats import percentiles
 from core.bus.memory import InProcessBus
 from core.config import Config
 from core.library.catalog import ROW_FIELDS
@@ -82,11 +83,6 @@ def pump(app: QApplication, until, timeout: float = 120.0) -> float:
         if time.perf_counter() - start > timeout:
             raise TimeoutError("condition not reached")
     return time.perf_counter() - start
-
-
-def percentiles(values: list[float]) -> str:
-    ms = np.array(values) * 1000
-    return f"p50 {np.percentile(ms, 50):7.1f} ms  p95 {np.percentile(ms, 95):7.1f} ms"
 
 
 def open_window(app: QApplication, store: MongoStore, uri: str, n: int) -> MainWindow:
