@@ -25,11 +25,12 @@ def library_store(store, generated_library):
     return store
 
 
-def _spawn_worker(kafka, mongo, db, topic, group, tmp_path):
+def _spawn_worker(kafka, mongo, db, topic, group, tmp_path, log=None):
     env = {**os.environ, "ENCORE_KAFKA_BOOTSTRAP": kafka, "ENCORE_MONGO_URI": mongo,
            "ENCORE_DB": db, "ENCORE_TOPIC": topic, "ENCORE_DATA_DIR": str(tmp_path)}
+    out = log.open("w") if log else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "player.launch", "worker", "--group", group],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _wait_for(predicate, timeout):
@@ -164,8 +165,10 @@ def test_worker_stops_promptly_after_its_servers_are_gone(tmp_path):
 
     stack = LocalStack(Config(tmp_path / "own", None, None))
     broker, db = stack.ensure("kafka").address, mongo_uri(stack.ensure("mongo").port)
-    worker = _spawn_worker(broker, db, "encore", "music_topic", "stopping", tmp_path)
-    time.sleep(8)  # joined its group
+    log = tmp_path / "worker.log"
+    worker = _spawn_worker(broker, db, "encore", "music_topic", "stopping", tmp_path, log)
+    # A fixed sleep raced the worker's start-up on a loaded machine: wait for the real join.
+    assert _wait_for(lambda: "newly assigned partitions" in log.read_text(), 90), log.read_text()
     stack.stop()  # as when the player and its local stack exit together
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=15) == 0
+    assert worker.wait(timeout=15) == 0, log.read_text()[-4000:]
