@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from core.config import Config
 from core.errors import ServiceError
+from core.processes import die_with_parent
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
@@ -101,12 +101,6 @@ def spawn_worker(config: Config, mongo: str, bootstrap: str) -> subprocess.Popen
                                 preexec_fn=die_with_parent)
     finally:
         log.close()
-
-
-def die_with_parent() -> None:
-    """Ask Linux to SIGTERM this process when its parent dies (run in the child)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _alive(pid: int) -> bool:

@@ -21,7 +21,7 @@ from core.errors import DecodeError
 from core.library.analyse import AnalyseOptions, TrackAnalysis, analyse_file
 from core.library.discover import Skipped, discover
 from core.library.index import index_library
-from core.services import die_with_parent
+from core.processes import die_with_parent, keep_freed_memory
 from core.store.mongo import MongoStore
 
 Progress = Callable[[int, int, str], None]
@@ -53,8 +53,10 @@ def _safe_analyse(path: str, options: AnalyseOptions) -> TrackAnalysis | Skipped
 
 def _init_worker() -> None:
     """Analysis is batch work: run it niced, so playback and the UI keep the CPU when they need it,
-    and end with the import: a killed import must not leave workers waiting for work forever."""
+    without page-fault storms (see ``keep_freed_memory``), and end with the import: a killed
+    import must not leave workers waiting for work forever."""
     os.nice(WORKER_NICENESS)
+    keep_freed_memory()
     die_with_parent()
 
 
