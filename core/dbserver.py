@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from core.processes import keep_freed_memory
+
 GRACE_S = 10.0
 
 
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--follow-parent"]:
         args = args[1:]
         follow_parent()
+    # A database server keeps its working set anyway; not unmapping freed buffers spares the
+    # machine page-fault storms that delay audio threads (see core.processes).
+    keep_freed_memory()
     from secantus.cli import main as secantus_main
 
     sys.argv = ["secantusd-py", *args]
