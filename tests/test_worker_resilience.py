@@ -25,12 +25,25 @@ def library_store(store, generated_library):
     return store
 
 
-def _spawn_worker(kafka, mongo, db, topic, group, tmp_path, log=None):
+def _spawn_worker(kafka, mongo, db, topic, group, tmp_path):
+    """A worker process; its log is ``proc.log`` (a path)."""
     env = {**os.environ, "ENCORE_KAFKA_BOOTSTRAP": kafka, "ENCORE_MONGO_URI": mongo,
            "ENCORE_DB": db, "ENCORE_TOPIC": topic, "ENCORE_DATA_DIR": str(tmp_path)}
-    out = log.open("w") if log else subprocess.DEVNULL
-    return subprocess.Popen([sys.executable, "-m", "player.launch", "worker", "--group", group],
-                            env=env, stdout=out, stderr=subprocess.STDOUT)
+    log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "player.launch", "worker", "--group", group],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc.log = log
+    return proc
+
+
+def _wait_joined(*workers, timeout=90):
+    """Until every worker holds partitions. A fixed sleep raced start-up on a loaded CI machine;
+    a worker that joins second takes part of the partitions, so all holding some means all joined."""
+    def joined():
+        return all("newly assigned partitions" in w.log.read_text() for w in workers)
+
+    assert _wait_for(joined, timeout), "\n".join(w.log.read_text()[-2000:] for w in workers)
 
 
 def _wait_for(predicate, timeout):
@@ -69,7 +82,7 @@ def test_two_workers_split_the_partitions(kafka, mongo_uri, library_store, topic
     workers = [_spawn_worker(kafka, mongo_uri, library_store.db.name, topic, group, tmp_path)
                for _ in range(2)]
     try:
-        time.sleep(8)  # both join before the first event, so the group is split from the start
+        _wait_joined(*workers)  # before the first event, so the group is split from the start
         tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})]
         sessions = [f"split-{i}" for i in range(30)]
         _send(kafka, topic, tracks, sessions)
@@ -89,7 +102,7 @@ def test_sigkilled_worker_loses_no_event(kafka, mongo_uri, library_store, topic_
     first = _spawn_worker(kafka, mongo_uri, library_store.db.name, topic, group, tmp_path)
     second = _spawn_worker(kafka, mongo_uri, library_store.db.name, topic, group, tmp_path)
     try:
-        time.sleep(8)
+        _wait_joined(first, second)
         tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})]
         sessions = [f"kill-{uuid.uuid4().hex[:6]}-{i}" for i in range(60)]
         sender = threading.Thread(target=_send, args=(kafka, topic, tracks, sessions, 0.05))
@@ -165,10 +178,8 @@ def test_worker_stops_promptly_after_its_servers_are_gone(tmp_path):
 
     stack = LocalStack(Config(tmp_path / "own", None, None))
     broker, db = stack.ensure("kafka").address, mongo_uri(stack.ensure("mongo").port)
-    log = tmp_path / "worker.log"
-    worker = _spawn_worker(broker, db, "encore", "music_topic", "stopping", tmp_path, log)
-    # A fixed sleep raced the worker's start-up on a loaded machine: wait for the real join.
-    assert _wait_for(lambda: "newly assigned partitions" in log.read_text(), 90), log.read_text()
+    worker = _spawn_worker(broker, db, "encore", "music_topic", "stopping", tmp_path)
+    _wait_joined(worker)
     stack.stop()  # as when the player and its local stack exit together
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=15) == 0, log.read_text()[-4000:]
+    assert worker.wait(timeout=15) == 0, worker.log.read_text()[-4000:]
