@@ -36,6 +36,27 @@ def test_true_peak_finds_intersample_overs():
     assert quality.true_peak(y) == pytest.approx(1.0, abs=0.02)
 
 
+def test_true_peak_skipping_blocks_equals_oversampling_everything():
+    from scipy import signal
+
+    block = 1024
+    rng = np.random.default_rng(7)
+    y = rng.normal(0, 0.02, (300 * block + 993, 2)).astype(np.float32)  # a partial last block
+    n = np.arange(block)
+    # 100 loud blocks of a low tone, whose true peak is its sample peak (more blocks than are
+    # oversampled first, more than one chunk) ...
+    for b in rng.choice(np.arange(10, 280), 100, replace=False):
+        y[b * block : (b + 1) * block, 1] = 0.7 * np.sin(2 * np.pi * n / 48)
+    # ... outrank, by sample peak, a block whose intersample peak is the file's true peak
+    y[5 * block : 6 * block, 0] = 0.95 * np.sin(np.pi / 2 * n + np.pi / 4)
+    full = np.abs(signal.upfirdn(quality._TAPS, y, up=quality.OVERSAMPLE, axis=0)).max()
+    assert quality.true_peak(y) == pytest.approx(float(full), rel=1e-6)
+    assert quality.true_peak(y) > 0.95
+    y[-1] = 0.99  # now the last, partial block holds it, at the very end
+    full = np.abs(signal.upfirdn(quality._TAPS, y, up=quality.OVERSAMPLE, axis=0)).max()
+    assert quality.true_peak(y) == pytest.approx(float(full), rel=1e-6)
+
+
 def test_silence_edges_and_near_silent_file():
     sr = 44100
     y = np.concatenate([np.zeros((sr * 3, 2)), sine(440, sr=sr, seconds=2), np.zeros((sr, 2))])

@@ -63,6 +63,7 @@ def k_weighting(sr: int) -> np.ndarray:
 
 
 STEP_S = 0.1
+_CHUNK_STEPS = 100
 
 
 def step_energies(y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
@@ -89,10 +90,19 @@ def step_energies(y: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
     if y.ndim == 1:
         y = y[:, None]
     # float32 filtering is 3x faster than float64 and agrees with pyloudnorm within 0.05 LU
-    weighted = signal.sosfilt(k_weighting(sr).astype(np.float32), y, axis=0)
+    sos = k_weighting(sr).astype(np.float32)
     step = round(STEP_S * sr)
-    steps = weighted[: (len(weighted) // step) * step].reshape(-1, step, y.shape[1])
-    per_channel = np.einsum("ijk,ijk->ik", steps, steps, dtype=np.float64)
+    usable = len(y) // step * step
+    # Ten seconds at a time, the filter state carried over: the same numbers as one long pass,
+    # without a filtered copy of the whole signal.
+    state = np.zeros((len(sos), 2, y.shape[1]), dtype=np.float32)
+    per_channel = np.zeros((usable // step, y.shape[1]))
+    for first in range(0, usable, _CHUNK_STEPS * step):
+        weighted, state = signal.sosfilt(sos, y[first : min(first + _CHUNK_STEPS * step, usable)],
+                                         axis=0, zi=state)
+        steps = weighted.reshape(-1, step, y.shape[1])
+        np.einsum("ijk,ijk->ik", steps, steps, dtype=np.float64,
+                  out=per_channel[first // step : first // step + len(steps)])
     weights = np.array(_CHANNEL_WEIGHTS[: y.shape[1]] + (1.0,) * max(0, y.shape[1] - 5))
     return per_channel @ weights, step
 

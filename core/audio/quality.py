@@ -20,6 +20,8 @@ _TP_BLOCK = 1024
 _TP_FIRST = 32
 # Taps per side and phase of the interpolation filter: 49 taps, as long as BS.1770's own.
 _TP_HALF = 6
+# Blocks oversampled at once: a few megabytes of working memory.
+_TP_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ def clipping(y: np.ndarray, *, level: float = CLIP_LEVEL, min_run: int = CLIP_MI
     y = np.atleast_2d(y.T).T
     runs = longest = clipped = 0
     # One pass finds the few loud samples; runs are then found among those alone.
-    hits = np.flatnonzero(np.abs(y).ravel() >= level)
+    flat = y.ravel()
+    hits = np.flatnonzero((flat >= level) | (flat <= -level))
     for channel in range(y.shape[1]):
         frames = hits[hits % y.shape[1] == channel] // y.shape[1]
         if frames.size == 0:
@@ -113,6 +116,7 @@ def true_peak(y: np.ndarray) -> float:
 
     Exact, but cheap: the loudest blocks are oversampled first, and a block is oversampled at
     all only if its sample peak times the filter's gain bound could beat the maximum found so far.
+    Blocks are oversampled a few at a time, so memory stays far below the signal's own size.
 
     Parameters
     ----------
@@ -125,30 +129,42 @@ def true_peak(y: np.ndarray) -> float:
         True peak, linear (1.0 = 0 dBTP).
     """
     y = np.atleast_2d(np.asarray(y, dtype=np.float32).T).T
-    n, pad = y.shape[0], _TP_HALF + 1
-    n_blocks = -(-n // _TP_BLOCK)
-    padded = np.zeros((n_blocks * _TP_BLOCK + 2 * pad, y.shape[1]), dtype=np.float32)
-    padded[pad : pad + n] = y
-    block_peak = np.abs(padded[pad : pad + n_blocks * _TP_BLOCK]).reshape(
-        n_blocks, _TP_BLOCK, -1).max(axis=(1, 2))
+    block_peak = _block_peaks(y)
     best = float(block_peak.max(initial=0.0))
     order = np.argsort(block_peak)[::-1]
-    first = order[:_TP_FIRST]
-    best = max(best, _oversampled_peak(padded, first, pad))
+    best = max(best, _oversampled_peak(y, order[:_TP_FIRST]))
     rest = order[_TP_FIRST:]
     rest = rest[block_peak[rest] * _OVERSHOOT > best]
     if rest.size:
-        best = max(best, _oversampled_peak(padded, rest, pad))
+        best = max(best, _oversampled_peak(y, rest))
     return best
 
 
-def _oversampled_peak(padded: np.ndarray, blocks: np.ndarray, pad: int) -> float:
+def _block_peaks(y: np.ndarray) -> np.ndarray:
+    """Sample peak of each ``_TP_BLOCK``-frame block (the last one may be shorter)."""
+    whole = y.shape[0] // _TP_BLOCK * _TP_BLOCK
+    blocks = y[:whole].reshape(-1, _TP_BLOCK * y.shape[1])
+    # max and -min instead of abs: no temporary copy of the signal
+    peaks = np.maximum(blocks.max(axis=1, initial=0.0), -blocks.min(axis=1, initial=0.0))
+    if whole < y.shape[0]:
+        peaks = np.append(peaks, np.abs(y[whole:]).max())
+    return peaks
+
+
+def _oversampled_peak(y: np.ndarray, blocks: np.ndarray) -> float:
     if blocks.size == 0:
         return 0.0
-    index = blocks[:, None] * _TP_BLOCK + np.arange(_TP_BLOCK + 2 * pad)
-    upsampled = signal.upfirdn(_TAPS, padded[index], up=OVERSAMPLE, axis=1)
+    best, pad = 0.0, _TP_HALF + 1
+    offsets = np.arange(-pad, _TP_BLOCK + pad)
     start = len(_TAPS) // 2 + pad * OVERSAMPLE
-    return float(np.abs(upsampled[:, start : start + _TP_BLOCK * OVERSAMPLE]).max())
+    for chunk in np.array_split(blocks, -(-blocks.size // _TP_CHUNK)):
+        index = chunk[:, None] * _TP_BLOCK + offsets
+        inside = (index >= 0) & (index < y.shape[0])
+        # each block with its filter's run-in on both sides; zeros beyond the signal's ends
+        segments = y[np.clip(index, 0, y.shape[0] - 1)] * inside[..., None]
+        upsampled = signal.upfirdn(_TAPS, segments, up=OVERSAMPLE, axis=1)
+        best = max(best, float(np.abs(upsampled[:, start : start + _TP_BLOCK * OVERSAMPLE]).max()))
+    return best
 
 
 def silence_edges(y: np.ndarray, sr: int, *, threshold_dbfs: float = SILENCE_DBFS) -> tuple[float, float]:
@@ -168,7 +184,8 @@ def silence_edges(y: np.ndarray, sr: int, *, threshold_dbfs: float = SILENCE_DBF
     (float, float)
         Leading and trailing silence; both equal the duration for an all-silent signal.
     """
-    loud = (np.abs(y) > 10 ** (threshold_dbfs / 20)).ravel()  # frame-major: index // channels
+    level = 10 ** (threshold_dbfs / 20)
+    loud = ((y > level) | (y < -level)).ravel()  # frame-major: index // channels
     if not loud.any():
         return y.shape[0] / sr, y.shape[0] / sr
     first = int(np.argmax(loud)) // y.shape[1]
@@ -227,12 +244,12 @@ def check(y: np.ndarray, sr: int, *, lossless: bool) -> QualityReport:
     QualityReport
     """
     clip = clipping(y)
-    peak = float(np.abs(y).max())
+    peak = max(float(y.max()), -float(y.min()))
     tp = true_peak(y)
     # A matrix-vector product sums the columns far faster than a strided axis-0 mean.
     dc = float(np.abs(np.ones(y.shape[0], dtype=y.dtype) @ y).max() / y.shape[0])
     lead, trail = silence_edges(y, sr)
-    rms = _db(float(np.sqrt(np.mean(np.square(y)))))
+    rms = _db(float(np.sqrt(np.einsum("ij,ij->", y, y, dtype=np.float64) / y.size)))
     cutoff = spectral_cutoff(y, sr)
     duration = y.shape[0] / sr
     issues = []
