@@ -31,10 +31,11 @@ def keep_freed_memory() -> bool:
 
     Analysis allocates and frees arrays of hundreds of megabytes per track. By default glibc maps
     each with ``mmap`` and unmaps it on free, so every track faults in (and the kernel zeroes) all
-    of that memory again. On virtual machines those faults stall the other vCPUs: audio threads,
-    even real-time ones, woke up to 30 ms late during an import (``bench/ui.py``), against 2 ms
-    when the memory is kept. The cost is that a worker holds on to its peak footprint until it
-    exits, which is why only the short-lived analysis workers do this.
+    of that memory again. On virtual machines those faults stall the other vCPUs: a real-time
+    thread woke up to 29 ms late during analysis, against 2 ms when the memory is kept
+    (``bench/wakeup.py``). The cost is that a process holds on to its peak footprint until it
+    exits, so only the analysis workers (which end with their import) and the local database
+    server (which keeps its working set anyway) do this, not the player.
 
     Returns
     -------
