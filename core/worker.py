@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 
@@ -24,52 +22,14 @@ from core.bus.topics import DEAD_LETTER, RECOMMENDATIONS, ensure_topics
 from core.config import Config
 from core.errors import EventError, NotFoundError, StoreError
 from core.events import PlayEvent, parse_event
-from core.similarity.recommend import SEED_FIELDS, Recommender, require_indexed
+from core.similarity.recommend import Recommender
+from core.similarity.session import recommend_for_event
 from core.store.mongo import MongoStore
 
 log = logging.getLogger("encore.worker")
 SESSION_TIMEOUT_MS = 6000  # tansu makes joins wait half of this: keep it short
 MAX_BACKOFF_S = 5.0
 CLOSE_TIMEOUT_MS = 3000
-RECENT = 50
-#: Which process computed a result: lets operators (and tests) see how a group shares the work.
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def recommend_for_event(store: MongoStore, recommender: Recommender, event: PlayEvent, *,
-                        k: int = 5) -> dict:
-    """Record a play and store the session's next ``k`` tracks; the transport-free core of the worker.
-
-    Parameters
-    ----------
-    store : MongoStore
-    recommender : Recommender
-    event : PlayEvent
-        A validated event.
-    k : int
-        Recommendations to compute.
-
-    Returns
-    -------
-    dict
-        The stored recommendations document.
-
-    Raises
-    ------
-    NotFoundError
-        If the track is unknown (nothing is stored) or not indexed yet.
-    StoreError
-        If the database is unreachable.
-    """
-    seed = store.get_track(event.track_id, SEED_FIELDS)
-    store.record_play(event.as_doc())
-    recent = tuple(store.recent_track_ids(event.session_id, RECENT))
-    recs = recommender.rank([require_indexed(seed)], k=k, exclude=recent)
-    doc = {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
-           "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
-           "recommendations": [r.as_dict() | {"why": r.why} for r in recs]}
-    store.save_recommendations(event.session_id, doc)
-    return doc
 
 
 class RecommenderWorker:

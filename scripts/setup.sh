@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 packages=(libportaudio2 libsndfile1 ffmpeg libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
           libxkbcommon0 libx11-6 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
           libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 python3-venv iproute2)
+# Test-only: a private D-Bus session and MPRIS clients, a real browser for the web page, JACK.
+[ "${1:-}" = "--test" ] && packages+=(dbus libglib2.0-bin chromium chromium-driver jackd2 xvfb xauth)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from core.errors import NotFoundError, StoreError
 from core.events import PlayEvent
 from core.similarity.recommend import Recommender
+from core.similarity.session import recommend_for_event
 from core.store.mongo import MongoStore
-from core.worker import recommend_for_event
 
 log = logging.getLogger("encore.bus")
 Subscriber = Callable[[dict], None]
