@@ -19,8 +19,9 @@ SUBCOMMANDS = (import_cmd, recommend_cmd, services_cmd, worker_cmd)
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``encore``."""
     parser = argparse.ArgumentParser(
-        prog="encore", description="Encore: a music player that learns what to play next from how songs sound. "
-        "With no subcommand it starts the desktop player.")
+        prog="encore",
+        description="Encore: a music player that learns what to play next from how songs sound. "
+                    "With no subcommand it starts the desktop player.")
     sub = parser.add_subparsers(dest="command")
     for module in SUBCOMMANDS:
         module.add_parser(sub)
