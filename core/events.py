@@ -1,6 +1,6 @@
 """Typed play events and their validation: a consumer never trusts a payload.
 
-Wire format (JSON): ``{"type": "play"|"skip"|"like", "track_id", "session_id", "ts",
+Wire format (JSON): ``{"type": "play"|"skip"|"like"|"unlike"|"seed", "track_id", "session_id", "ts",
 "position_s", "v": 1}``.
 """
 
@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass
 from core.errors import EventError
 
 SCHEMA_VERSION = 1
-EVENT_TYPES = frozenset({"play", "skip", "like"})
+#: play, skip: the listener started or left a track early; like, unlike: the heart; seed: "start radio"
+#: / "more like this" on a track, which becomes the session's seed.
+EVENT_TYPES = frozenset({"play", "skip", "like", "unlike", "seed"})
 MAX_EVENT_BYTES = 4096
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")  # no '$' or '.'-leading operators, no nesting
 
