@@ -9,11 +9,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import import_cmd, recommend_cmd, services_cmd, worker_cmd
+from core.cli import (
+    analysis_worker_cmd,
+    import_cmd,
+    recommend_cmd,
+    rescan_cmd,
+    services_cmd,
+    web_cmd,
+    worker_cmd,
+)
 from core.config import load_config
 from core.errors import EncoreError
 
-SUBCOMMANDS = (import_cmd, recommend_cmd, services_cmd, worker_cmd)
+SUBCOMMANDS = (import_cmd, recommend_cmd, services_cmd, worker_cmd, analysis_worker_cmd, web_cmd,
+               rescan_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

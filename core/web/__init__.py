@@ -1,0 +1,1 @@
+"""The web page: now playing, the recommended songs (HTML and JSON), queueing into the player."""
