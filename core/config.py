@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,16 +45,38 @@ class Config:
         return self.data_dir / "services"
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by this user only (0700), if it is missing.
+
+    An existing folder keeps its mode: it may be one the user chose to share.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask; this is not
+    return path
+
+
 def load_config() -> Config:
     """Read ``ENCORE_DATA_DIR``, ``ENCORE_KAFKA_BOOTSTRAP``, ``ENCORE_MONGO_URI``, ``ENCORE_TOPIC``.
+
+    The data folder is created private to the user here, before any part of Encore writes into
+    it (the outbox, the managed library and the local servers each create their own files).
 
     Returns
     -------
     Config
     """
-    data = os.environ.get("ENCORE_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)
+    data = Path(os.environ.get("ENCORE_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)).expanduser()
+    # Best effort: whoever writes there first reports a folder that cannot be created.
+    with contextlib.suppress(OSError):
+        private_dir(data)
     return Config(
-        data_dir=Path(data).expanduser(),
+        data_dir=data,
         kafka_bootstrap=os.environ.get("ENCORE_KAFKA_BOOTSTRAP") or None,
         mongo_uri=os.environ.get("ENCORE_MONGO_URI") or None,
         topic=os.environ.get("ENCORE_TOPIC") or "music_topic",

