@@ -13,6 +13,15 @@ class StoreError(EncoreError):
     """The database could not be reached or refused an operation."""
 
 
+class DocumentError(StoreError):
+    """The database refused one document (a value it cannot hold, too large, a duplicate path):
+    that document's file is skipped, the rest of the work goes on."""
+
+
+class ImportLockedError(EncoreError):
+    """Another import is running on the same library (one at a time per library)."""
+
+
 class BusError(EncoreError):
     """The event bus (Kafka) could not be reached or refused an operation."""
 

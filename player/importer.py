@@ -12,6 +12,7 @@ from core.library.analyse import AnalyseOptions
 from core.library.catalog import flagged_tracks
 from core.library.pipeline import ImportReport, run_import
 from core.store.mongo import MongoStore
+from core.store.paths import display
 
 #: Progress messages that name a phase rather than a file (no per-file ETA for them).
 PHASES = {"analysing", "learning audio words", "shingles and MinHash", "clustering"}
@@ -27,7 +28,8 @@ class ImportRunner(QObject):
     finished(object, list)
         The ``ImportReport`` and the ``(path, issues)`` of imported files with quality issues.
     failed(str)
-        The import could not run (database down, unreadable folder).
+        The import stopped (database down, unreadable folder, another import running, or any
+        unexpected error): the page must never stay on "Importing" because the thread died.
     """
 
     progress = Signal(int, int, str, float)
@@ -62,7 +64,10 @@ class ImportRunner(QObject):
                                 progress=self._progress, cancel=self.cancel, mp_context="spawn")
             flagged = flagged_tracks(self.store, report.imported)
         except (EncoreError, OSError, ValueError) as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(display(str(exc)))
+            return
+        except Exception as exc:  # whatever it was, the wizard must hear that the import ended
+            self.failed.emit(display(f"{type(exc).__name__}: {exc}"))
             return
         self.finished.emit(report, flagged)
 

@@ -30,6 +30,7 @@ from core.audio.quality import describe_issues
 from core.library.analyse import AnalyseOptions
 from core.library.pipeline import ImportReport
 from core.store.mongo import MongoStore
+from core.store.paths import display
 from player.importer import PHASES, ImportRunner, summary_counts
 from player.models.library import format_time
 from player.resources import icon
@@ -203,8 +204,9 @@ class SummaryPage(QWizardPage):
         self.headline.setText(f"{state}: {counts['imported']} imported, {counts['unchanged']} "
                               f"already in the library, {counts['skipped']} skipped, "
                               f"{len(flagged)} with quality issues.")
-        self._group("Skipped", [(s.path, s.reason) for s in report.skipped])
-        self._group("Quality issues", [(path, describe_issues(issues)) for path, issues in flagged])
+        self._group("Skipped", [(display(s.path), display(s.reason)) for s in report.skipped])
+        self._group("Quality issues", [(display(path), describe_issues(issues))
+                                       for path, issues in flagged])
 
     def _group(self, title: str, rows: list[tuple[str, str]]) -> None:
         if not rows:

@@ -1,14 +1,28 @@
-"""Read tags with mutagen, with fallbacks for untagged files (file name as title, folder as album)."""
+"""Read tags with mutagen, with fallbacks for untagged files (file name as title, folder as album).
+
+Tag values come from anyone's files: every one is validated and clamped here, before it is
+stored (a FLAC whose track number was ``99999999999999999999`` once stopped whole imports).
+"""
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import mutagen
 from mutagen.flac import Picture
+
+from core.store.paths import display
+
+#: Longest tag text kept, in characters: a tag is a label, not a document.
+MAX_TAG_CHARS = 500
+#: Highest track number kept; larger ones are clamped to it.
+MAX_TRACK_NUMBER = 9999
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_LEADING_NUMBER = re.compile(r"\s*([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,9 @@ def read_tags(path: str | os.PathLike) -> Tags:
                                                   "genre", "tracknumber")}
     tagged = any(fields[key] for key in ("title", "artist", "album"))
     return Tags(
-        title=fields["title"] or path.stem,
+        title=fields["title"] or clean_text(path.stem) or "Untitled",
         artist=fields["artist"] or fields["albumartist"],
-        album=fields["album"] or path.parent.name or None,
+        album=fields["album"] or clean_text(path.parent.name),
         albumartist=fields["albumartist"],
         genre=fields["genre"],
         tracknumber=_track_number(fields["tracknumber"]),
@@ -108,12 +122,35 @@ def _first(audio, key: str) -> str | None:
         return None
     if not values:
         return None
-    text = str(values[0]).strip()
-    return text or None
+    return clean_text(values[0] if isinstance(values, list) else values)
+
+
+def clean_text(value: object) -> str | None:
+    """A tag value as short, printable, storable text.
+
+    Parameters
+    ----------
+    value : object
+        Whatever a tag holds (text, bytes, a number...).
+
+    Returns
+    -------
+    str or None
+        Control characters replaced by a space, undecodable bytes shown as ``\\xNN``, at most
+        ``MAX_TAG_CHARS`` characters; ``None`` when nothing printable is left.
+    """
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", display(str(value))).strip()
+    return text[:MAX_TAG_CHARS].rstrip() or None
 
 
 def _track_number(text: str | None) -> int | None:
-    if not text:
+    """The leading number of ``"3"``, ``"03/12"``..., clamped to ``0..MAX_TRACK_NUMBER``."""
+    match = _LEADING_NUMBER.match(text or "")
+    if match is None:
         return None
-    head = text.split("/", 1)[0].strip()
-    return int(head) if head.isdigit() else None
+    digits = match.group(1).lstrip("0") or "0"
+    # Compare lengths first: int() of thousands of digits is slow or refused.
+    too_long = len(digits) > len(str(MAX_TRACK_NUMBER))
+    return MAX_TRACK_NUMBER if too_long else min(int(digits), MAX_TRACK_NUMBER)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import sys
 
 from core.config import Config
+
+#: Characters that stand for undecodable bytes of a file name (``surrogateescape``).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def open_store(config: Config):
@@ -33,3 +39,24 @@ def progress_bar(enabled: bool):
         bar.refresh()
 
     return update, bar.close
+
+
+def json_text(obj) -> str:
+    """One line of JSON, UTF-8 safe and lossless for any file name.
+
+    A path that is not valid UTF-8 reaches us with lone surrogates, which no UTF-8 stream can
+    print; they are written as ``\\udcXX`` escapes, so ``os.fsencode(json.loads(line)[...])``
+    gives back the exact bytes. Non-finite numbers become ``null`` (JSON has no NaN).
+    """
+    text = json.dumps(_finite(obj), ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value

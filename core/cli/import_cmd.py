@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
 
-from core.cli.common import open_store, progress_bar
+from core.cli.common import json_text, open_store, progress_bar
 from core.config import Config
+from core.store.paths import display
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
@@ -34,7 +34,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         close()
         signal.signal(signal.SIGINT, previous)
     if args.json:
-        print(json.dumps(_import_json(report, store), ensure_ascii=False))
+        print(json_text(_import_json(report, store)))
     else:
         _print_import_summary(report)
     return 130 if report.cancelled else 0
@@ -67,7 +67,7 @@ def _print_import_summary(report) -> None:
           f"skipped {len(report.skipped)}" + (" (cancelled: run again to resume)"
                                               if report.cancelled else ""))
     for item in report.skipped:
-        print(f"  skipped {item.path}: {item.reason}")
+        print(f"  skipped {display(item.path)}: {display(item.reason)}")
     if report.index:
         print(f"clusters: {report.index.get('k')}")
 

@@ -17,13 +17,17 @@ class Skipped:
     reason: str
 
 
-def discover(root: str | os.PathLike) -> tuple[list[str], list[Skipped]]:
+def discover(root: str | os.PathLike, *, exclude: str | os.PathLike | None = None,
+             ) -> tuple[list[str], list[Skipped]]:
     """Walk ``root`` recursively for files with a supported audio extension.
 
     Parameters
     ----------
     root : str or PathLike
         Folder to scan.
+    exclude : str or PathLike, optional
+        Encore's managed library: its copies are already tracks of the library (as the copies
+        of their originals), so they are skipped with that reason instead of imported twice.
 
     Returns
     -------
@@ -31,7 +35,7 @@ def discover(root: str | os.PathLike) -> tuple[list[str], list[Skipped]]:
         Absolute paths, sorted.
     skipped : list of Skipped
         Entries with an audio extension that are not regular files (directories named
-        ``x.mp3``, dangling links) and folders that could not be read.
+        ``x.mp3``, dangling links), the managed library and folders that could not be read.
 
     Raises
     ------
@@ -50,7 +54,13 @@ def discover(root: str | os.PathLike) -> tuple[list[str], list[Skipped]]:
     def unreadable(error: OSError) -> None:
         skipped.append(Skipped(str(error.filename), f"cannot read folder: {error.strerror}"))
 
+    managed = Path(exclude).absolute() if exclude else None
     for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=False):
+        if managed is not None and (managed == Path(folder) or managed in Path(folder).parents):
+            skipped.append(Skipped(folder, "Encore's managed library: its copies are already "
+                                           "in the library"))
+            dirs.clear()  # not walked into
+            continue
         for name in dirs + names:
             path = Path(folder) / name
             if path.suffix.lower() not in extensions:

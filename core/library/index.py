@@ -1,7 +1,10 @@
 """Library-wide models after analysis: audio words, shingles, MinHash/LSH, K-means, album gain.
 
 Runs after the per-file stage. The codebook and the clustering are refitted only when the library
-has grown substantially; otherwise new tracks are indexed with the stored models.
+has grown substantially; otherwise new tracks are indexed with the stored models. Crash-safe: each
+track records the model versions it was built with (``codebook_version``, ``kmeans_version``), and
+every track whose versions differ from the stored models is redone, so a crash between a refit and
+the rewrite of the tracks (or a second import) leaves nothing built with an old model for good.
 """
 
 from __future__ import annotations
@@ -16,20 +19,53 @@ from core.similarity import clustering, minhash, shingles
 from core.store.mongo import MongoStore
 
 Progress = Callable[[int, int, str], None]
+#: Segments a codebook refit samples per track at most (as ``shingles.learn_codebook``).
+SAMPLE_PER_TRACK = 256
+#: Segments a codebook refit holds at most in all, whatever the library's size: with 27 float32
+#: values per segment, 100,000 are 11 MB (every frame of 100k tracks would be gigabytes).
+SAMPLE_TOTAL = 100_000
+#: Tracks written per bulk update.
+UPDATE_BATCH = 200
 
 
 def _frames_of(doc: dict) -> np.ndarray:
     return np.frombuffer(doc["data"], dtype=np.float32).reshape(doc["shape"])
 
 
-def _codebook(store: MongoStore, n_tracks: int) -> tuple[shingles.Codebook, bool]:
+def sample_frames(store: MongoStore, n_tracks: int, *, seed: int = 0) -> list[np.ndarray]:
+    """A bounded sample of every track's segment frames, streamed from the store.
+
+    Parameters
+    ----------
+    store : MongoStore
+    n_tracks : int
+        Tracks in the library (sets the share of each).
+    seed : int
+        Random seed (the sample does not depend on the order the files were imported in).
+
+    Returns
+    -------
+    list of np.ndarray [shape=(n, d)]
+        At most ``min(SAMPLE_PER_TRACK, SAMPLE_TOTAL // n_tracks)`` rows per track (at least one).
+    """
+    per_track = max(1, min(SAMPLE_PER_TRACK, SAMPLE_TOTAL // max(n_tracks, 1)))
+    rng = np.random.default_rng(seed)
+    sample = []
+    for doc in store.iter_frames():
+        frames = _frames_of(doc)
+        if len(frames):
+            rows = rng.choice(len(frames), min(per_track, len(frames)), replace=False)
+            sample.append(frames[np.sort(rows)].copy())  # a copy: the document is let go
+    return sample
+
+
+def _codebook(store: MongoStore, n_tracks: int) -> tuple[shingles.Codebook, int, bool]:
     stored = store.get_model("codebook")
     if stored is not None and n_tracks < stored["fitted_on"] * (1 + clustering.REFIT_GROWTH):
-        return shingles.Codebook.from_doc(stored), False
-    frame_sets = [_frames_of(d) for d in store.iter_frames()]
-    book = shingles.learn_codebook(frame_sets)
-    store.put_model("codebook", book.to_doc() | {"fitted_on": len(frame_sets)})
-    return book, True
+        return shingles.Codebook.from_doc(stored), stored["version"], False
+    book = shingles.learn_codebook(sample_frames(store, n_tracks), per_track=SAMPLE_PER_TRACK)
+    version = store.put_model("codebook", book.to_doc() | {"fitted_on": n_tracks})
+    return book, version, True
 
 
 def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
@@ -51,32 +87,43 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
     if n_tracks == 0:
         return {"indexed": 0, "codebook_refit": False, "cluster_refit": False, "k": 0}
     report(0, n_tracks, "learning audio words")
-    book, refit_words = _codebook(store, n_tracks)
-    pending = None if refit_words else [d["_id"] for d in store.iter_tracks({"indexed": False},
-                                                                           {"_id": 1})]
-    updates, done = [], 0
+    book, book_version, refit_words = _codebook(store, n_tracks)
+    done = _shingle(store, book, book_version, report)
+    clusters = _cluster(store, n_tracks, report)
+    _album_gains(store)
+    store.mark_indexed({"codebook_version": book_version,
+                        "kmeans_version": clusters.pop("version")})
+    store.bump_generation()
+    return {"indexed": done, "codebook_refit": refit_words, **clusters}
+
+
+def _shingle(store: MongoStore, book: shingles.Codebook, version: int, report: Progress) -> int:
+    """Shingles, MinHash and band keys of every track not built with codebook ``version``."""
+    pending = [d["_id"] for d in store.iter_tracks({"codebook_version": {"$ne": version}},
+                                                   {"_id": 1})]
+    updates, seen = [], set()
     for doc in store.iter_frames(pending):
         sig_set = shingles.shingle_set(shingles.to_words(_frames_of(doc), book))
         sig = minhash.signature(sig_set)
         updates.append((doc["_id"], {"shingles": sig_set.tobytes(), "minhash": sig.tobytes(),
-                                     "lsh": minhash.band_keys(sig)}))
-        done += 1
-        if len(updates) >= 200:
+                                     "lsh": minhash.band_keys(sig), "codebook_version": version}))
+        seen.add(doc["_id"])
+        if len(updates) >= UPDATE_BATCH:
             store.update_many(updates)
             updates = []
-            report(done, len(pending) if pending is not None else n_tracks, "shingles and MinHash")
+            report(len(seen), len(pending), "shingles and MinHash")
     store.update_many(updates)
-    clusters = _cluster(store, n_tracks, report)
-    _album_gains(store)
-    store.bump_generation()
-    return {"indexed": done, "codebook_refit": refit_words, **clusters}
+    # A track without its frames cannot be indexed: the next import analyses it again.
+    store.mark_incomplete([i for i in pending if i not in seen])
+    return len(seen)
 
 
 def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
     stored = store.get_model("kmeans")
     model = clustering.ClusterModel.from_doc(stored) if stored else None
     refit = clustering.needs_refit(model, n_tracks)
-    query = {} if refit else {"cluster": None}
+    version = stored["version"] if stored else 0
+    query = {} if refit else {"kmeans_version": {"$ne": version}}
     docs = sorted(store.iter_tracks(query, {"features.vector": 1, "tags": 1}), key=lambda d: d["_id"])
     if docs:
         report(0, len(docs), "clustering")
@@ -84,13 +131,14 @@ def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
         tag_list = [_cluster_tags(d["tags"]) for d in docs]
         if refit:
             model, labels = clustering.fit(vectors.astype(np.float64), tag_list)
-            store.put_model("kmeans", model.to_doc())
+            version = store.put_model("kmeans", model.to_doc())
         else:
             labels = clustering.assign(model, vectors.astype(np.float64), tag_list)
-        store.update_many([(d["_id"], {"cluster": int(c), "indexed": True})
-                           for d, c in zip(docs, labels, strict=True)])
-    store.tracks.update_many({"indexed": False, "cluster": {"$ne": None}}, {"$set": {"indexed": True}})
-    return {"cluster_refit": refit, "k": model.k if model else 0}
+        for start in range(0, len(docs), UPDATE_BATCH):
+            store.update_many([(d["_id"], {"cluster": int(c), "kmeans_version": version})
+                               for d, c in zip(docs[start:start + UPDATE_BATCH],
+                                               labels[start:start + UPDATE_BATCH], strict=True)])
+    return {"cluster_refit": refit, "k": model.k if model else 0, "version": version}
 
 
 def _cluster_tags(tags: dict) -> dict:

@@ -1,18 +1,26 @@
 """The import pipeline: discover, analyse in parallel, store as results arrive, then index.
 
 One serial writer (the calling thread) owns database writes; worker processes only analyse.
-Every finished file is stored at once, so a cancelled or crashed import resumes where it stopped:
-unchanged files (same path, size and mtime) are never analysed twice.
+Finished files are stored in small batches, so a cancelled or crashed import resumes where it
+stopped: unchanged files (same path, size, mtime and import options) are never analysed twice.
+No single file can stop an import: whatever goes wrong with one (an exception of any type, a
+value the database cannot hold, an analysis process killed by the OOM killer) skips that file
+with a reason and the import goes on. One import runs at a time per library (``lock``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
 from multiprocessing.context import BaseContext
 
 import numpy as np
@@ -21,12 +29,20 @@ from core.errors import DecodeError
 from core.library.analyse import AnalyseOptions, TrackAnalysis, analyse_file
 from core.library.discover import Skipped, discover
 from core.library.index import index_library
+from core.library.lock import import_lock
 from core.processes import die_with_parent, keep_freed_memory
-from core.store.mongo import MongoStore
+from core.store.mongo import FileState, MongoStore
+from core.store.paths import display
 
 Progress = Callable[[int, int, str], None]
+Result = TrackAnalysis | Skipped
 #: Added to the analysis processes' niceness (0..19: higher yields more).
 WORKER_NICENESS = 10
+#: Finished files stored per bulk write, and the longest one waits before it is stored.
+BATCH_SIZE = 8
+BATCH_AGE_S = 1.0
+KILLED_REASON = ("the analysis process died on this file twice (killed by the system, "
+                 "e.g. when memory ran out)")
 
 
 @dataclass
@@ -41,13 +57,30 @@ class ImportReport:
     timings: dict = field(default_factory=dict)
 
 
-def _safe_analyse(path: str, options: AnalyseOptions) -> TrackAnalysis | Skipped:
+def options_key(options: AnalyseOptions) -> str:
+    """The import options a file's stored result depends on (part of its state).
+
+    Parameters
+    ----------
+    options : AnalyseOptions
+
+    Returns
+    -------
+    str
+        Equal for two imports exactly when they would store the same result for a file.
+    """
+    if options.enhance is None or not options.library_dir:
+        return "analysis"
+    return "copy " + json.dumps(asdict(options.enhance), sort_keys=True)
+
+
+def _safe_analyse(path: str, options: AnalyseOptions) -> Result:
     """Worker entry point: a result or a reason, never an exception across the process boundary."""
     try:
         return analyse_file(path, options)
     except DecodeError as exc:
         return Skipped(path, str(exc))
-    except (OSError, ValueError, MemoryError) as exc:
+    except Exception as exc:  # any failure of one file skips that file, whatever its type
         return Skipped(path, f"{type(exc).__name__}: {exc}")
 
 
@@ -60,17 +93,20 @@ def _init_worker() -> None:
     die_with_parent()
 
 
-def _changed(paths: list[str], known: dict[str, tuple[int, float]]) -> list[str]:
-    out = []
-    for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            out.append(path)  # let the analysis report the reason
-            continue
-        if known.get(os.path.abspath(path)) != (stat.st_size, stat.st_mtime):
-            out.append(path)
-    return out
+def _unchanged(path: str, state: FileState | None, key: str) -> bool:
+    if state is None or state.options != key:
+        return False
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False  # let the analysis report the reason
+    if (stat.st_size, stat.st_mtime) != (state.size, state.mtime):
+        return False
+    return state.copy_path is None or os.path.exists(state.copy_path)  # a deleted copy is redone
+
+
+def _changed(paths: list[str], known: dict[str, FileState], key: str) -> list[str]:
+    return [p for p in paths if not _unchanged(p, known.get(os.path.abspath(p)), key)]
 
 
 def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None = None,
@@ -99,69 +135,183 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
     Returns
     -------
     ImportReport
+
+    Raises
+    ------
+    ImportLockedError
+        If another import is running on this library.
+    StoreError
+        If the database cannot be reached (what was stored stays stored).
     """
     options = options or AnalyseOptions()
     report_progress = progress or (lambda done, total, message: None)
     cancel = cancel or threading.Event()
     store.ensure_schema()
-    files, skipped = discover(root)
-    todo = _changed(files, store.file_states())
-    report = ImportReport(unchanged=len(files) - len(todo), skipped=skipped)
-    report_progress(0, len(todo), "analysing")
-    context = multiprocessing.get_context(mp_context)
-    _analyse_all(todo, store, options, jobs or os.cpu_count() or 1, report, report_progress, cancel,
-                 context)
-    if cancel.is_set():
-        report.cancelled = True
-        return report
-    report.index = index_library(store, report_progress)
+    with import_lock(store, cancel):
+        files, skipped = discover(root, exclude=options.library_dir)
+        todo = _changed(files, store.file_states(), options_key(options))
+        report = ImportReport(unchanged=len(files) - len(todo), skipped=skipped)
+        report_progress(0, len(todo), "analysing")
+        if todo:
+            _analyse_all(todo, store, options, jobs or os.cpu_count() or 1, report,
+                         report_progress, cancel, multiprocessing.get_context(mp_context))
+        if cancel.is_set():
+            report.cancelled = True
+            return report
+        report.index = index_library(store, report_progress)
     return report
 
 
 def _analyse_all(todo: list[str], store: MongoStore, options: AnalyseOptions, jobs: int,
                  report: ImportReport, progress: Progress, cancel: threading.Event,
                  context: BaseContext) -> None:
-    if not todo:
-        return
-    timings: dict[str, list[float]] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                             initializer=_init_worker) as pool:
-        pending: set[Future] = set()
-        queue = iter(todo)
-        # Keep a short queue per worker so a cancel does not wait for the whole list.
-        for path in queue:
-            pending.add(pool.submit(_safe_analyse, path, options))
-            if len(pending) >= 2 * jobs:
-                break
-        done_count = 0
-        while pending:
-            finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done_count += 1
-                result = future.result()
-                _store_result(result, store, report, timings)
-                progress(done_count, len(todo), os.path.basename(_path_of(result)))
-                if not cancel.is_set():
-                    path = next(queue, None)
-                    if path is not None:
-                        pending.add(pool.submit(_safe_analyse, path, options))
-            if cancel.is_set():
-                for future in pending:
-                    future.cancel()
-                pending = {f for f in pending if not f.cancelled()}
-    report.timings = {key: float(np.sum(vals)) for key, vals in timings.items()}
+    writer = _Writer(store, report, options_key(options))
+    analyser = _Analyser(options, min(jobs, len(todo)), context)
+    done = 0
+    with contextlib.closing(analyser.run(todo, cancel)) as results:
+        for result in results:
+            writer.add(result)
+            if result is not None:
+                done += 1
+                progress(done, len(todo), display(os.path.basename(_path_of(result))))
+    writer.flush()
+    report.timings = writer.totals()
 
 
-def _path_of(result: TrackAnalysis | Skipped) -> str:
+def _path_of(result: Result) -> str:
     return result.path if isinstance(result, Skipped) else result.doc["source_path"]
 
 
-def _store_result(result: TrackAnalysis | Skipped, store: MongoStore, report: ImportReport,
-                  timings: dict[str, list[float]]) -> None:
-    if isinstance(result, Skipped):
-        report.skipped.append(result)
-        return
-    store.upsert_track(result.doc, result.frames.tobytes(), list(result.frames.shape))
-    report.imported.append(result.doc["_id"])
-    for key, value in result.timings.items():
-        timings.setdefault(key, []).append(value)
+class _Analyser:
+    """Analyses files in a process pool that is rebuilt whenever one of its processes dies.
+
+    The files in flight when a process died are retried one at a time; a file that kills its
+    process again while it is the only one in flight is skipped with ``KILLED_REASON``.
+    """
+
+    def __init__(self, options: AnalyseOptions, jobs: int, context: BaseContext):
+        self.options, self.jobs, self.context = options, jobs, context
+        self.pool = self._new_pool()
+        self.pending: dict[Future, str] = {}
+        self.retry: deque[str] = deque()
+        self.deaths: Counter[str] = Counter()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=self.context,
+                                   initializer=_init_worker)
+
+    def run(self, todo: list[str], cancel: threading.Event) -> Iterator[Result | None]:
+        """Each file's result or reason as it finishes; ``None`` now and then while waiting."""
+        queue = deque(todo)
+        try:
+            while True:
+                if cancel.is_set():
+                    self._drop_waiting()
+                else:
+                    self._fill(queue)
+                if not self.pending and (cancel.is_set() or not (queue or self.retry)):
+                    return
+                finished, _ = wait(self.pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                if not finished:
+                    yield None
+                for future in finished:
+                    if future in self.pending:  # a dead pool empties ``pending`` at once
+                        yield from self._outcome(future)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fill(self, queue: deque[str]) -> None:
+        # A short queue per worker, so a cancel does not wait for the whole list; a suspect of a
+        # process death runs alone, so that a second death names it.
+        if any(self.deaths[path] for path in self.pending.values()):
+            return
+        if self.retry:
+            if not self.pending:
+                self._submit(self.retry.popleft())
+            return
+        while queue and len(self.pending) < 2 * self.jobs:
+            self._submit(queue.popleft())
+
+    def _submit(self, path: str) -> None:
+        try:
+            future = self.pool.submit(_safe_analyse, path, self.options)
+        except BrokenProcessPool:  # a process died while idle
+            self.pool = self._new_pool()
+            future = self.pool.submit(_safe_analyse, path, self.options)
+        self.pending[future] = path
+
+    def _drop_waiting(self) -> None:
+        for future in [f for f in self.pending if f.cancel()]:
+            del self.pending[future]
+
+    def _outcome(self, future: Future) -> Iterator[Result]:
+        path = self.pending.pop(future)
+        if future.cancelled():
+            return
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            yield from self._pool_died(path)
+            return
+        except Exception as exc:  # e.g. a result that could not be sent back
+            result = Skipped(path, f"{type(exc).__name__}: {exc}")
+        yield result
+
+    def _pool_died(self, path: str) -> Iterator[Skipped]:
+        lost = [path, *self.pending.values()]
+        self.pending.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+        for suspect in lost:
+            self.deaths[suspect] += 1
+            if len(lost) == 1 and self.deaths[suspect] >= 2:
+                yield Skipped(suspect, KILLED_REASON)
+            else:
+                self.retry.append(suspect)
+
+
+class _Writer:
+    """The serial writer: stores finished files in small bulk writes (frames first, track last)."""
+
+    def __init__(self, store: MongoStore, report: ImportReport, options_key: str):
+        self.store, self.report, self.key = store, report, options_key
+        self.batch: list[TrackAnalysis] = []
+        self.oldest = 0.0
+        self.timings: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, result: Result | None) -> None:
+        """Take one outcome (``None``: nothing new, but maybe time to store the batch)."""
+        if isinstance(result, Skipped):
+            self.report.skipped.append(result)
+        elif result is not None:
+            if not self.batch:
+                self.oldest = time.monotonic()
+            self.batch.append(result)
+        if len(self.batch) >= BATCH_SIZE or (
+                self.batch and time.monotonic() - self.oldest >= BATCH_AGE_S):
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the batch; a file the database refuses is skipped with the reason."""
+        batch, self.batch = self.batch, []
+        ready: list[tuple[tuple[dict, bytes, list[int]], TrackAnalysis]] = []
+        for result in batch:
+            try:
+                frames = np.ascontiguousarray(result.frames, dtype=np.float32)
+                entry = ({**result.doc, "options": self.key}, frames.tobytes(), list(frames.shape))
+            except Exception as exc:  # a malformed result: that file alone is skipped
+                self.report.skipped.append(Skipped(_path_of(result), f"{type(exc).__name__}: {exc}"))
+                continue
+            ready.append((entry, result))
+        refused = self.store.put_tracks([entry for entry, _ in ready])
+        for (doc, _, _), result in ready:
+            if doc["_id"] in refused:
+                self.report.skipped.append(Skipped(doc["source_path"], refused[doc["_id"]]))
+                continue
+            self.report.imported.append(doc["_id"])
+            for key, value in result.timings.items():
+                self.timings[key].append(value)
+
+    def totals(self) -> dict[str, float]:
+        """Seconds per analysis step, summed over the stored files."""
+        return {key: float(np.sum(values)) for key, values in self.timings.items()}

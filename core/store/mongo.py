@@ -1,40 +1,98 @@
-"""The MongoDB store: tracks, segment frames, plays, recommendations and models.
+"""The MongoDB store: tracks, segment frames, plays, recommendations, models and locks.
 
 Every write is an idempotent upsert keyed by a natural id, so re-imports and re-delivered events
-change nothing twice. Works unchanged against a real MongoDB or the local SecantusDB server.
+change nothing twice. Writes wait for the journal (``j=True``): an acknowledged write survives a
+database crash (the local SecantusDB lost acknowledged writes on SIGKILL without it; the cost
+there is about 0.4 ms per single write and nothing measurable per bulk write). Works unchanged
+against a real MongoDB or the local SecantusDB server.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+import bson
 import pymongo
-from pymongo import ASCENDING, DESCENDING, UpdateOne
-from pymongo.errors import PyMongoError
+from bson.errors import BSONError
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.operations import ReplaceOne
+from pymongo.write_concern import WriteConcern
 
-from core.errors import NotFoundError, StoreError
+from core.errors import DocumentError, NotFoundError, StoreError
+from core.store.paths import decode_paths, encode_paths, is_utf8, path_query, with_raw_fields
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Fields a recommendation needs from a candidate; everything heavy stays on the server.
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
                     "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
                     "features.vector": 1}
+#: Largest document MongoDB accepts (16 MiB).
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+#: Ids per ``$in`` query when streaming many documents by id.
+ID_CHUNK = 500
 
 
 def _guard(action: str):
-    """Turn driver errors into ``StoreError`` with the action that failed."""
+    """Turn driver errors into ``StoreError`` with the action that failed.
+
+    Generator functions are wrapped as generators, so an error raised while the caller iterates
+    (a server that dies mid-cursor) is turned too, not only one raised when the call is made.
+    """
+
+    def error(exc: Exception) -> StoreError:
+        return StoreError(f"database error while {action}: {exc}")
 
     def wrap(func):
-        def inner(*args, **kwargs):
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def iterate(*args, **kwargs):
+                try:
+                    yield from func(*args, **kwargs)
+                except (PyMongoError, BSONError) as exc:
+                    raise error(exc) from exc
+
+            return iterate
+
+        @functools.wraps(func)
+        def call(*args, **kwargs):
             try:
                 return func(*args, **kwargs)
-            except PyMongoError as exc:
-                raise StoreError(f"database error while {action}: {exc}") from exc
+            except (PyMongoError, BSONError) as exc:
+                raise error(exc) from exc
 
-        inner.__name__, inner.__doc__ = func.__name__, func.__doc__
-        return inner
+        return call
 
     return wrap
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What a stored, complete track was made from: its file and the import options."""
+
+    size: int
+    mtime: float
+    options: str | None
+    copy_path: str | None
+
+
+def _checked(doc: dict) -> dict:
+    """``doc`` if BSON can hold it, else ``DocumentError`` saying why (huge ints, bad text...)."""
+    try:
+        size = len(bson.encode(doc))
+    except Exception as exc:  # bson raises assorted types on odd values
+        raise DocumentError(f"cannot be stored ({type(exc).__name__}: {exc})") from exc
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"too large to store ({size / 2**20:.1f} MiB, the limit is 16 MiB)")
+    return doc
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class MongoStore:
@@ -53,7 +111,7 @@ class MongoStore:
     def __init__(self, uri: str, db_name: str = "encore", *, timeout_ms: int = 5000):
         self.client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms,
                                           connectTimeoutMS=timeout_ms, tz_aware=True)
-        self.db = self.client[db_name]
+        self.db = self.client.get_database(db_name, write_concern=WriteConcern(j=True))
         self.tracks = self.db.tracks
         self.frames = self.db.frames
         self.plays = self.db.plays
@@ -66,6 +124,8 @@ class MongoStore:
         """Create indexes and record the schema version (idempotent)."""
         self.tracks.create_index([("path", ASCENDING)], unique=True)
         self.tracks.create_index([("source_path", ASCENDING)])
+        for raw in ("path_raw", "source_path_raw"):
+            self.tracks.create_index([(raw, ASCENDING)], sparse=True)
         self.tracks.create_index([("cluster", ASCENDING)])
         self.tracks.create_index([("lsh", ASCENDING)])
         self.tracks.create_index([("indexed", ASCENDING)])
@@ -79,21 +139,76 @@ class MongoStore:
         self.client.close()
 
     # -- tracks -------------------------------------------------------------------------------
-    @_guard("saving a track")
-    def upsert_track(self, doc: dict, frames: bytes | None = None, frames_shape=None) -> None:
-        """Insert or replace a track's analysis (and its segment frames)."""
-        self.tracks.replace_one({"_id": doc["_id"]}, doc, upsert=True)
-        if frames is not None:
-            self.frames.replace_one({"_id": doc["_id"]},
-                                    {"_id": doc["_id"], "data": frames, "shape": frames_shape},
-                                    upsert=True)
+    @_guard("saving tracks")
+    def put_tracks(self, tracks: list[tuple[dict, bytes, list[int]]]) -> dict[str, str]:
+        """Store analysed tracks: all segment frames first, then each track document last.
+
+        A track document is written only after its frames are stored and is marked ``complete``,
+        so a crash in between leaves no track that looks finished without its parts.
+
+        Parameters
+        ----------
+        tracks : list of (doc, frames, shape)
+            Track documents with their segment-frame matrix (float32 bytes) and its shape.
+
+        Returns
+        -------
+        dict
+            ``{track_id: reason}`` of the tracks the database refused (a value it cannot hold, a
+            path another track has); every other track is stored.
+        """
+        refused: dict[str, str] = {}
+        frames, docs = {}, {}
+        for doc, data, shape in tracks:
+            try:
+                docs[doc["_id"]] = _checked(encode_paths({**doc, "complete": True}))
+                frames[doc["_id"]] = _checked({"_id": doc["_id"], "data": data, "shape": shape})
+            except (DocumentError, UnicodeError) as exc:
+                refused[doc["_id"]] = str(exc)
+                docs.pop(doc["_id"], None)
+        refused |= self._replace_all(self.frames, frames)
+        refused |= self._replace_all(self.tracks, {i: d for i, d in docs.items() if i not in refused})
+        if refused:  # an older version of a refused track no longer matches its frames
+            self.frames.delete_many({"_id": {"$in": list(refused)}})
+            self.tracks.update_many({"_id": {"$in": list(refused)}},
+                                    {"$set": {"complete": False, "indexed": False}})
+        return refused
+
+    @staticmethod
+    def _replace_all(collection, docs: dict[str, dict]) -> dict[str, str]:
+        """Upsert ``{id: doc}`` in one unordered bulk write; ``{id: reason}`` of refused ones."""
+        if not docs:
+            return {}
+        ids = list(docs)
+        try:
+            collection.bulk_write([ReplaceOne({"_id": i}, docs[i], upsert=True) for i in ids],
+                                  ordered=False)
+        except BulkWriteError as exc:
+            if exc.details.get("writeConcernErrors") or not exc.details.get("writeErrors"):
+                raise
+            return {ids[e["index"]]: _refusal(e) for e in exc.details["writeErrors"]}
+        return {}
+
+    @_guard("marking tracks incomplete")
+    def mark_incomplete(self, ids: list[str]) -> None:
+        """Have the next import analyse these tracks again (a part of them is missing)."""
+        if ids:
+            self.tracks.update_many({"_id": {"$in": ids}},
+                                    {"$set": {"complete": False, "indexed": False}})
 
     @_guard("reading file states")
-    def file_states(self) -> dict[str, tuple[int, float]]:
-        """``{path: (size, mtime)}`` of every analysed file, for incremental imports."""
-        cursor = self.tracks.find({}, {"source_path": 1, "file.size": 1, "file.mtime": 1})
-        return {d["source_path"]: (d["file"]["size"], d["file"]["mtime"]) for d in cursor
-                if "source_path" in d}
+    def file_states(self) -> dict[str, FileState]:
+        """``{path: FileState}`` of every complete track, for incremental imports."""
+        cursor = self.tracks.find({"complete": True}, {
+            "source_path": 1, "source_path_raw": 1, "file.size": 1, "file.mtime": 1,
+            "options": 1, "copy.path": 1})
+        states = {}
+        for doc in map(decode_paths, cursor):
+            if "source_path" in doc and "file" in doc:
+                states[doc["source_path"]] = FileState(
+                    doc["file"]["size"], doc["file"]["mtime"], doc.get("options"),
+                    (doc.get("copy") or {}).get("path"))
+        return states
 
     @_guard("reading a track")
     def get_track(self, key: str, projection: dict | None = None) -> dict:
@@ -108,17 +223,20 @@ class MongoStore:
             raise NotFoundError(f"not a track id: {key!r}")
         # One indexed lookup per field, not an $or: servers without index union (SecantusDB)
         # answer an $or with a collection scan.
-        for field in ("_id", "path", "source_path"):
-            doc = self.tracks.find_one({field: key}, projection)
+        ids = ("_id",) if is_utf8(key) else ()  # ids are hex: a non-UTF-8 key is a path
+        for field in (*ids, "path", "source_path"):
+            query = {field: key} if field == "_id" else path_query(field, key)
+            doc = self.tracks.find_one(query, with_raw_fields(projection))
             if doc is not None:
-                return doc
+                return decode_paths(doc)
         raise NotFoundError(f"no track with id or path {key!r} in the library")
 
     @_guard("reading tracks")
     def iter_tracks(self, query: dict | None = None, projection: dict | None = None,
                     batch_size: int = 500) -> Iterator[dict]:
-        """Stream tracks matching ``query``."""
-        yield from self.tracks.find(query or {}, projection, batch_size=batch_size)
+        """Stream tracks matching ``query`` (paths as the filesystem has them)."""
+        cursor = self.tracks.find(query or {}, with_raw_fields(projection), batch_size=batch_size)
+        yield from map(decode_paths, cursor)
 
     @_guard("counting tracks")
     def count_tracks(self, query: dict | None = None) -> int:
@@ -127,10 +245,15 @@ class MongoStore:
 
     @_guard("reading segment frames")
     def iter_frames(self, ids: Iterable[str] | None = None) -> Iterator[dict]:
-        """Stream stored segment-frame matrices."""
-        query = {"_id": {"$in": list(ids)}} if ids is not None else {}
+        """Stream stored segment-frame matrices (of the given tracks, or all), in ``_id`` order."""
         # Sorted, so that models learnt from them do not depend on import completion order
-        yield from self.frames.find(query, batch_size=200, sort=[("_id", ASCENDING)])
+        if ids is None:
+            yield from self.frames.find({}, batch_size=200, sort=[("_id", ASCENDING)])
+            return
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
+            yield from self.frames.find({"_id": {"$in": chunk}}, sort=[("_id", ASCENDING)])
 
     @_guard("updating tracks")
     def update_many(self, updates: list[tuple[str, dict]]) -> None:
@@ -138,6 +261,23 @@ class MongoStore:
         if updates:
             self.tracks.bulk_write([UpdateOne({"_id": i}, {"$set": f}) for i, f in updates],
                                    ordered=False)
+
+    @_guard("marking tracks indexed")
+    def mark_indexed(self, versions: dict[str, int]) -> int:
+        """Set ``indexed`` on every track built with exactly these model versions.
+
+        Parameters
+        ----------
+        versions : dict
+            ``{"codebook_version": n, "kmeans_version": m}``: the current models.
+
+        Returns
+        -------
+        int
+            Tracks newly marked.
+        """
+        query = {**versions, "indexed": {"$ne": True}}
+        return self.tracks.update_many(query, {"$set": {"indexed": True}}).modified_count
 
     @_guard("finding LSH collisions")
     def lsh_matches(self, bands: list[str]) -> list[str]:
@@ -149,7 +289,8 @@ class MongoStore:
                        limit: int = 0) -> list[dict]:
         """Ranking fields of the given tracks, or of one cluster's members (indexed lookups)."""
         query = {"_id": {"$in": ids}} if ids is not None else {"cluster": cluster}
-        return list(self.tracks.find(query, CANDIDATE_FIELDS, limit=limit))
+        cursor = self.tracks.find(query, with_raw_fields(CANDIDATE_FIELDS), limit=limit)
+        return [decode_paths(d) for d in cursor]
 
     @_guard("reading the library generation")
     def generation(self) -> int:
@@ -169,12 +310,67 @@ class MongoStore:
         return self.clusters.find_one({"_id": name}, projection)
 
     @_guard("saving a model")
-    def put_model(self, name: str, doc: dict) -> None:
-        """Store a model document, bumping its version."""
-        current = self.clusters.find_one({"_id": name}, {"version": 1}) or {}
-        version = current.get("version", 0) + 1
-        self.clusters.replace_one({"_id": name}, {**doc, "_id": name, "version": version},
-                                  upsert=True)
+    def put_model(self, name: str, doc: dict) -> int:
+        """Store a model document and bump its version in the same atomic update.
+
+        Returns
+        -------
+        int
+            The new version (two concurrent writers never get the same one).
+        """
+        fields = {k: v for k, v in doc.items() if k not in ("_id", "version")}
+        stored = self.clusters.find_one_and_update(
+            {"_id": name}, {"$set": fields, "$inc": {"version": 1}}, upsert=True,
+            return_document=ReturnDocument.AFTER, projection={"version": 1})
+        return stored["version"]
+
+    # -- locks --------------------------------------------------------------------------------
+    @_guard("taking a lock")
+    def acquire_lock(self, name: str, owner: dict, ttl_s: float) -> dict | None:
+        """Take lock ``name`` for ``owner`` if it is free, expired or already ``owner``'s.
+
+        Parameters
+        ----------
+        name : str
+            What is locked (e.g. ``"import"``).
+        owner : dict
+            Who takes it; ``owner["id"]`` identifies the holder.
+        ttl_s : float
+            Seconds until the lock expires unless renewed (``renew_lock``).
+
+        Returns
+        -------
+        dict or None
+            ``None`` when taken; else the lock document of its current holder.
+        """
+        now = _now()
+        key = f"lock:{name}"
+        free = {"$or": [{"expires": {"$lt": now}}, {"owner.id": owner["id"]}]}
+        try:
+            self.meta.update_one({"_id": key, **free}, {"$set": {
+                "owner": owner, "expires": now + timedelta(seconds=ttl_s)}}, upsert=True)
+        except DuplicateKeyError:  # held by someone else and not expired
+            return self.meta.find_one({"_id": key}) or {"_id": key, "owner": {}, "expires": now}
+        return None
+
+    @_guard("taking over a lock")
+    def take_over_lock(self, name: str, holder_id: str, owner: dict, ttl_s: float) -> bool:
+        """Take lock ``name`` from a holder known to be gone, unless someone else was quicker."""
+        result = self.meta.update_one({"_id": f"lock:{name}", "owner.id": holder_id}, {"$set": {
+            "owner": owner, "expires": _now() + timedelta(seconds=ttl_s)}})
+        return result.matched_count == 1
+
+    @_guard("renewing a lock")
+    def renew_lock(self, name: str, owner_id: str, ttl_s: float) -> bool:
+        """Extend ``owner_id``'s lock; ``False`` if it no longer holds it."""
+        result = self.meta.update_one({"_id": f"lock:{name}", "owner.id": owner_id},
+                                      {"$set": {"expires": _now() + timedelta(seconds=ttl_s)}})
+        return result.matched_count == 1
+
+    @_guard("releasing a lock")
+    def release_lock(self, name: str, owner_id: str) -> None:
+        """Give lock ``name`` up (only if ``owner_id`` holds it)."""
+        self.meta.delete_one({"_id": f"lock:{name}", "owner.id": owner_id})
 
     # -- plays and recommendations ------------------------------------------------------------
     @_guard("recording a play")
@@ -201,3 +397,10 @@ class MongoStore:
     def get_recommendations(self, session_id: str) -> dict | None:
         """The session's latest recommendations, or ``None``."""
         return self.recommendations.find_one({"session_id": session_id}, {"_id": 0})
+
+
+def _refusal(error: dict) -> str:
+    """A user's reason for one refused write of a bulk write."""
+    if error.get("code") == 11000:
+        return f"another track already has this path ({error.get('keyValue') or error.get('errmsg')})"
+    return f"the database refused it: {error.get('errmsg', error)}"
