@@ -28,8 +28,14 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     update, close = progress_bar((not args.no_progress and sys.stderr.isatty()) or args.progress)
     try:
-        report = run_import(args.folder, store, options=options, jobs=args.jobs, progress=update,
-                            cancel=cancel)
+        if args.distributed:  # analysed by `encore analysis-worker` processes
+            from core.library.distributed import import_with_workers
+
+            report = import_with_workers(config, args.folder, store, options=options,
+                                         progress=update, cancel=cancel)
+        else:
+            report = run_import(args.folder, store, options=options, jobs=args.jobs,
+                                progress=update, cancel=cancel)
     finally:
         close()
         signal.signal(signal.SIGINT, previous)
@@ -59,7 +65,7 @@ def _import_json(report, store) -> dict:
     return {"imported": len(report.imported), "unchanged": report.unchanged,
             "cancelled": report.cancelled,
             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
-            "tracks": tracks}
+            "tracks": tracks, **({"workers": report.workers} if hasattr(report, "workers") else {})}
 
 
 def _print_import_summary(report) -> None:
@@ -78,6 +84,9 @@ def add_parser(sub) -> None:
     imp.add_argument("folder")
     imp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     imp.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    imp.add_argument("--distributed", action="store_true",
+                     help="publish one analysis job per file to Kafka for `encore analysis-worker` "
+                          "processes instead of analysing here")
     imp.add_argument("--transcode", action="store_true",
                      help="write enhanced, loudness-levelled copies into the managed library")
     imp.add_argument("--codec", choices=("opus", "vorbis"), default="opus")
