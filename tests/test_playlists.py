@@ -1,0 +1,116 @@
+"""Playlists in a real MongoDB, and M3U8/XSPF files that round-trip through them."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from core.errors import NotFoundError
+from core.library.analyse import track_id
+from core.playlists.formats import export_playlist, import_playlist
+from core.playlists.store import Playlists
+from core.playlists.xspf import NS
+
+NAMES = ["Sigur Rós/Ágætis byrjun/01 Intro.flac", "日本語/曲 #1 100%.ogg", "plain/a&b <c>.mp3",
+         "plain/d.wav"]
+
+
+@pytest.fixture
+def library(store, tmp_path):
+    """Four stored tracks whose files exist, with unicode and URI-hostile names."""
+    paths = []
+    for i, name in enumerate(NAMES):
+        path = tmp_path / "music" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        paths.append(str(path))
+        store.tracks.insert_one({"_id": track_id(path), "path": str(path), "source_path": str(path),
+                                 "title": f"Title & <{i}>", "artist": "Ártist" if i else None,
+                                 "album": "Album", "duration_s": 61.4 + i})
+    return paths
+
+
+def test_create_edit_and_delete(store, library):
+    playlists = Playlists(store)
+    ids = [track_id(p) for p in library]
+    first = playlists.create("  Road trip ", ids[:2])
+    assert (first.name, first.tracks) == ("Road trip", tuple(ids[:2]))
+    with pytest.raises(ValueError, match="already exists"):
+        playlists.create("Road trip")
+    with pytest.raises(NotFoundError, match="not in the library: nope"):
+        playlists.create("bad", ["nope"])
+    with pytest.raises(ValueError, match="needs a name"):
+        playlists.create("   ")
+    assert playlists.add("Road trip", [ids[2], ids[0]], position=1).tracks == (
+        ids[0], ids[2], ids[0], ids[1])
+    assert playlists.move(first.id, [3], 0).tracks == (ids[1], ids[0], ids[2], ids[0])
+    assert playlists.move(first.id, [0, 1], 4).tracks == (ids[2], ids[0], ids[1], ids[0])
+    assert playlists.remove(first.id, [1, 3]).tracks == (ids[2], ids[1])
+    with pytest.raises(ValueError, match="no entry at position 5"):
+        playlists.remove(first.id, [5])
+    assert playlists.rename(first.id, "Drive").name == "Drive"
+    assert playlists.free_name("Drive") == "Drive (2)"
+    queue = playlists.create("Saved queue", ids[::-1])  # "save queue as playlist"
+    assert [p.name for p in playlists.list()] == ["Drive", "Saved queue"]
+    playlists.delete("Drive")
+    assert [p.id for p in playlists.list()] == [queue.id]
+    with pytest.raises(NotFoundError):
+        playlists.get("Drive")
+
+
+@pytest.mark.parametrize("suffix", [".m3u8", ".xspf"])
+@pytest.mark.parametrize("relative", [False, True])
+def test_round_trip_with_unicode_paths(store, library, tmp_path, suffix, relative):
+    playlists = Playlists(store)
+    original = playlists.create("Mix", [track_id(p) for p in library + library[:1]])
+    dest = tmp_path / "lists" / f"Mix ñ{suffix}"
+    dest.parent.mkdir()
+    export_playlist(store, original, dest, relative=relative)
+    text = dest.read_text(encoding="utf-8")
+    assert (str(tmp_path) in text) != relative
+    back, missing = import_playlist(playlists, dest)
+    assert missing == []
+    assert back.tracks == original.tracks and back.name == ("Mix (2)" if suffix == ".xspf" else "Mix ñ")
+
+
+def test_m3u8_is_extended(store, library, tmp_path):
+    playlist = Playlists(store).create("Mix", [track_id(library[0]), track_id(library[1])])
+    dest = export_playlist(store, playlist, tmp_path / "mix.m3u8")
+    lines = dest.read_text(encoding="utf-8").splitlines()
+    assert lines == ["#EXTM3U", "#EXTINF:61,Title & <0>", library[0],
+                     "#EXTINF:62,Ártist - Title & <1>", library[1]]
+
+
+def test_xspf_escapes_and_percent_encodes(store, library, tmp_path):
+    playlist = Playlists(store).create("A & B", [track_id(library[1]), track_id(library[2])])
+    root = ET.parse(export_playlist(store, playlist, tmp_path / "ab.xspf")).getroot()
+    tracks = root.findall(f"{{{NS}}}trackList/{{{NS}}}track")
+    locations = [t.findtext(f"{{{NS}}}location") for t in tracks]
+    assert locations[0].startswith("file:///") and "%E6%97%A5" in locations[0]
+    assert "%23" in locations[0] and "%25" in locations[0] and " " not in locations[0]
+    assert locations[1].endswith("/plain/a%26b%20%3Cc%3E.mp3")
+    assert tracks[1].findtext(f"{{{NS}}}title") == "Title & <2>"
+    assert tracks[1].findtext(f"{{{NS}}}duration") == "63400"
+    assert root.findtext(f"{{{NS}}}title") == "A & B"
+
+
+def test_missing_entries_are_reported_with_reasons(store, library, tmp_path):
+    stray = tmp_path / "music" / "not imported.ogg"
+    stray.write_bytes(b"x")
+    (tmp_path / "list.m3u8").write_text("\n".join([
+        "#EXTM3U", "#EXTINF:1,x", "music/plain/d.wav", "music/gone.ogg", str(stray),
+        "http://radio.example/stream", "", "# a comment", library[0]]) + "\n", encoding="utf-8")
+    playlist, missing = import_playlist(Playlists(store), tmp_path / "list.m3u8")
+    assert playlist.tracks == (track_id(library[3]), track_id(library[0]))
+    assert [(m.entry, m.reason) for m in missing] == [
+        ("http://radio.example/stream", "not a local file (http URL)"),
+        (str(tmp_path / "music" / "gone.ogg"), "file not found"),
+        (str(stray), "not in the library (import its folder first)")]
+
+
+def test_bad_playlist_files_are_clear_errors(store, tmp_path):
+    (tmp_path / "broken.xspf").write_text("<playlist><trackList>", encoding="utf-8")
+    with pytest.raises(ValueError, match="not an XSPF playlist"):
+        import_playlist(Playlists(store), tmp_path / "broken.xspf")
+    with pytest.raises(ValueError, match=r"unknown playlist format '\.txt'"):
+        import_playlist(Playlists(store), tmp_path / "list.txt")
+    assert Playlists(store).list() == []
