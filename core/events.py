@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -19,7 +20,9 @@ SCHEMA_VERSION = 1
 #: / "more like this" on a track, which becomes the session's seed.
 EVENT_TYPES = frozenset({"play", "skip", "like", "unlike", "seed"})
 MAX_EVENT_BYTES = 4096
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")  # no '$' or '.'-leading operators, no nesting
+#: A plain identifier: no operators ('$'), no nesting, no control characters. Checked with
+#: ``fullmatch`` because ``$`` also matches before a trailing newline.
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class PlayEvent:
 
     def to_json(self) -> bytes:
         """Wire form."""
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
+        return json.dumps(asdict(self), separators=(",", ":"), allow_nan=False).encode()
 
     def as_doc(self) -> dict:
         """Storage form (with ``event_id``)."""
@@ -50,12 +53,26 @@ class PlayEvent:
 
 def make_event(kind: str, track_id: str, session_id: str, position_s: float = 0.0) -> PlayEvent:
     """A new event stamped now; validated like any received one."""
-    return parse_event(PlayEvent(kind, track_id, session_id, time.time(), position_s).to_json())
+    try:
+        raw = PlayEvent(kind, track_id, session_id, time.time(), position_s).to_json()
+    except ValueError as exc:  # NaN or infinite position: JSON without NaN refuses it
+        raise EventError(f"position_s must be a finite number, got {position_s!r}") from exc
+    return parse_event(raw)
 
 
 def _require(condition: bool, reason: str) -> None:
     if not condition:
         raise EventError(reason)
+
+
+def _require_time(field: str, value: object) -> None:
+    """A finite, non-negative number: Python's JSON reads ``NaN`` and ``Infinity``, and a NaN
+    ``ts`` would make every comparison (recent plays, ordering) silently false."""
+    _require(isinstance(value, int | float) and not isinstance(value, bool),
+             f"{field} must be a non-negative number, got {json.dumps(value)[:80]}")
+    number = float(value) if abs(value) < 1e300 else math.inf  # huge ints overflow float()
+    _require(math.isfinite(number) and number >= 0,
+             f"{field} must be a finite non-negative number, got {str(value)[:80]}")
 
 
 def parse_event(raw: bytes | str | None) -> PlayEvent:
@@ -74,7 +91,9 @@ def parse_event(raw: bytes | str | None) -> PlayEvent:
     ------
     EventError
         With the reason: oversized, not JSON, not an object, missing or wrongly typed fields,
-        an unknown type or version, or an id that is not a plain identifier (e.g. ``{"$ne": null}``).
+        an unknown type or version, an id that is not a plain identifier (e.g. ``{"$ne": null}``
+        or one with a control character), or a ``ts`` / ``position_s`` that is negative, NaN or
+        infinite.
     """
     _require(raw is not None, "empty message")
     data = raw.encode() if isinstance(raw, str) else raw
@@ -91,11 +110,9 @@ def parse_event(raw: bytes | str | None) -> PlayEvent:
     _require(obj["type"] in EVENT_TYPES, f"unknown event type {obj['type']!r}")
     for field in ("track_id", "session_id"):
         value = obj[field]
-        _require(isinstance(value, str) and bool(_ID.match(value)),
+        _require(isinstance(value, str) and bool(_ID.fullmatch(value)),
                  f"{field} must be a plain identifier, got {json.dumps(value)[:80]}")
     for field in ("ts", "position_s"):
-        value = obj.get(field, 0.0)
-        _require(isinstance(value, int | float) and not isinstance(value, bool) and value >= 0,
-                 f"{field} must be a non-negative number, got {json.dumps(value)[:80]}")
+        _require_time(field, obj.get(field, 0.0))
     return PlayEvent(obj["type"], obj["track_id"], obj["session_id"], float(obj["ts"]),
                      float(obj.get("position_s", 0.0)), obj["v"])

@@ -9,12 +9,10 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from core.bus.outbox import EventPublisher, Outbox
 from core.bus.topics import DEAD_LETTER, RECOMMENDATIONS
 from core.errors import EventError
 from core.events import make_event, parse_event
 from core.library.pipeline import run_import
-from core.services import HOST, free_port, tansu_binary
 from core.worker import RecommenderWorker
 
 
@@ -24,13 +22,14 @@ def library_store(store, generated_library):
     return store
 
 
-def _read(bootstrap, topic, count, timeout=30):
+def _read(bootstrap, topic, done, timeout=60):
+    """``(key, doc)`` of the topic's messages, read until ``done(messages)`` or the timeout."""
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"t-{uuid.uuid4().hex}",
                              auto_offset_reset="earliest", session_timeout_ms=6000,
-                             heartbeat_interval_ms=1000, consumer_timeout_ms=1000)
+                             heartbeat_interval_ms=1000, consumer_timeout_ms=500)
     out, deadline = [], time.monotonic() + timeout
-    while len(out) < count and time.monotonic() < deadline:
-        out += [json.loads(m.value) for m in consumer]
+    while not done(out) and time.monotonic() < deadline:
+        out += [(m.key, json.loads(m.value)) for m in consumer]
     consumer.close()
     return out
 
@@ -57,8 +56,10 @@ def test_play_event_in_top5_out(kafka, library_store):
     thread.join(20)
     stored = library_store.get_recommendations(session)
     ids = [r["id"] for r in stored["recommendations"]]
-    assert len(ids) == 5 and len(set(ids)) == 5 and seed not in ids
-    published = [m for m in _read(kafka, RECOMMENDATIONS, 50) if m["session_id"] == session]
+    assert len(ids) >= 5 and len(set(ids)) == len(ids) and seed not in ids  # k is the fewest
+    key = session.encode()
+    messages = _read(kafka, RECOMMENDATIONS, lambda ms: any(k == key for k, _ in ms))
+    published = [doc for k, doc in messages if k == key]
     assert [r["id"] for r in published[-1]["recommendations"]] == ids
     assert library_store.recent_track_ids(session) == [seed]
 
@@ -77,17 +78,23 @@ MALFORMED = {
                                  "session_id": "s", "ts": 1, "v": 1}).encode(),
     "oversized": json.dumps({"type": "play", "track_id": "a", "session_id": "s", "ts": 1, "v": 1,
                              "pad": "x" * 10000}).encode(),
+    # Python's json reads NaN and Infinity; a control character hides after an id
+    "nan ts": b'{"type": "play", "track_id": "a", "session_id": "s", "ts": NaN, "v": 1}',
+    "infinite position": b'{"type": "play", "track_id": "a", "session_id": "s", "ts": 1, '
+                         b'"position_s": Infinity, "v": 1}',
+    "control character": json.dumps({"type": "play", "track_id": "a\n", "session_id": "s",
+                                     "ts": 1, "v": 1}).encode(),
 }
 
 
 def test_malformed_events_go_to_dead_letter_and_worker_keeps_running(kafka, library_store):
     topic = f"events_{uuid.uuid4().hex[:6]}"
     worker = RecommenderWorker(kafka, library_store, topic=topic, group=f"g-{topic}")
-    before = len(_read(kafka, DEAD_LETTER, 10 ** 6, timeout=3))
+    mine = f"bad-{topic}".encode()  # the dead-letter topic is shared with other tests
     thread = _run_worker(worker)
     producer = KafkaProducer(bootstrap_servers=kafka, max_request_size=2 ** 20)
     for value in MALFORMED.values():
-        producer.send(topic, key=b"s", value=value)
+        producer.send(topic, key=mine, value=value)
     seed = next(library_store.iter_tracks({}, {"_id": 1}))["_id"]
     producer.send(topic, key=b"ok", value=make_event("skip", seed, "ok-session").to_json())
     producer.flush()
@@ -97,12 +104,14 @@ def test_malformed_events_go_to_dead_letter_and_worker_keeps_running(kafka, libr
     worker.stop_event.set()
     thread.join(20)
     assert worker.processed == 1 and thread.is_alive() is False
-    letters = _read(kafka, DEAD_LETTER, before + len(MALFORMED))[before:]
-    reasons = [m["reason"] for m in letters]
+    letters = _read(kafka, DEAD_LETTER, lambda ms: sum(k == mine for k, _ in ms) >= len(MALFORMED))
+    reasons = [doc["reason"] for k, doc in letters if k == mine]
     assert len(reasons) == len(MALFORMED)
     for expected in ("not valid JSON", "not a JSON object", "missing fields: track_id",
                      "track_id must be a plain identifier, got 5", '{"$ne": null}',
-                     "unknown event type", "no track with id", "oversized event"):
+                     "unknown event type", "no track with id", "oversized event",
+                     "ts must be a finite", "position_s must be a finite",
+                     'track_id must be a plain identifier, got "a\\n"'):
         assert any(expected in r for r in reasons), (expected, reasons)
 
 
@@ -114,43 +123,6 @@ def test_malformed_events_go_to_dead_letter_and_worker_keeps_running(kafka, libr
 def test_event_validation_reasons(payload, reason):
     with pytest.raises(EventError, match=reason):
         parse_event(json.dumps(payload))
-
-
-def test_outbox_holds_events_while_broker_is_down(tmp_path, library_store):
-    binary = tansu_binary()
-    if binary is None:
-        pytest.skip("tansu is not available on this platform")
-    port = free_port()
-    url = f"tcp://{HOST}:{port}"
-    outbox = Outbox(tmp_path / "outbox.jsonl")
-    publisher = EventPublisher(f"{HOST}:{port}", "music_topic", outbox)
-    tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})][:5]
-    events = [make_event("play", track, "outbox-session") for track in tracks]
-    for event in events:
-        publisher.publish(event)  # returns at once although no broker listens
-    time.sleep(1.0)
-    assert len(outbox.pending()) == 5 and not publisher.connected
-    broker = subprocess.Popen([str(binary), "broker", "--storage-engine", "memory://tansu/",
-                               "--listener-url", url, "--advertised-listener-url", url],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert publisher.flush(timeout=60)  # the publisher creates the topics itself
-        received = _read(f"{HOST}:{port}", "music_topic", 5)
-        assert [m["track_id"] for m in received] == [e.track_id for e in events]
-        worker = RecommenderWorker(f"{HOST}:{port}", library_store, group="outbox-group")
-        thread = _run_worker(worker)
-        deadline = time.monotonic() + 60
-        while worker.processed < 5 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        worker.stop_event.set()
-        thread.join(20)
-        # all delivered and processed, none twice
-        assert library_store.plays.count_documents({"session_id": "outbox-session"}) == 5
-        assert worker.processed == 5
-    finally:
-        publisher.close()
-        broker.terminate()
-        broker.wait(10)
 
 
 def test_local_servers_listen_on_loopback_only(kafka, mongo_uri):

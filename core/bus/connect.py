@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from core.bus.memory import InProcessBus
-from core.bus.outbox import EventPublisher, Outbox
+from core.bus.outbox import EventPublisher, open_outbox
 from core.config import Config
 from core.errors import ServiceError
 from core.services import resolve_kafka_bootstrap
 from core.store.mongo import MongoStore
+from core.store.plays import settled_event_ids
 
 log = logging.getLogger("encore.bus")
 
@@ -22,7 +24,8 @@ def connect_bus(config: Config, store: MongoStore) -> EventPublisher | InProcess
     config : Config
         ``kafka_bootstrap`` if set; otherwise the local broker is started.
     store : MongoStore
-        Used by the in-process fallback.
+        Used by the in-process fallback, and by the publisher to see which events took effect
+        (it keeps each event until then).
 
     Returns
     -------
@@ -34,4 +37,5 @@ def connect_bus(config: Config, store: MongoStore) -> EventPublisher | InProcess
     except ServiceError as exc:
         log.warning("%s; play events are handled in this process instead of Kafka", exc)
         return InProcessBus(store)
-    return EventPublisher(bootstrap, config.topic, Outbox(config.data_dir / "outbox.jsonl"))
+    return EventPublisher(bootstrap, config.topic, open_outbox(config.data_dir),
+                          settled=functools.partial(settled_event_ids, store))

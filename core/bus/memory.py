@@ -66,6 +66,8 @@ class InProcessBus:
                 doc = recommend_for_event(self.store, self.recommender, event, k=self.k)
             except (NotFoundError, StoreError) as exc:
                 log.warning("event for %s not processed: %s", event.track_id, exc)
+            except Exception:  # the bus thread must outlive a bug in one event's processing
+                log.exception("event for %s failed", event.track_id)
             else:
                 for callback in self._subscribers:
                     callback(doc)

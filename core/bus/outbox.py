@@ -1,67 +1,61 @@
-"""A durable, ordered outbox: events wait on disk while the broker is unreachable.
+"""End-to-end event delivery: an on-disk outbox that keeps each event until its effect is stored.
 
-``publish`` appends to a file and returns at once (playback never waits on the network); a
-background thread sends the oldest pending event, and only after the broker acknowledged it is
-it removed. A crash between the ack and the removal re-sends one event, which the store's
-idempotent upsert (keyed by ``event_id``) absorbs.
+``publish`` writes the event to the outbox (one local SQLite insert; never the network) and
+returns. A background sender hands due events to Kafka; an acknowledged event is *not* deleted
+but kept until a worker has stored its effect (the play recorded under its ``event_id``, see
+``core.store.plays``), and re-sent if that does not happen in time (``resend_after_s``,
+doubling) or at once after the broker was unreachable, or when a publisher starts. The worker's
+idempotent store turns the re-sends into one play each.
+
+Why end to end rather than a durable broker: the local tansu broker keeps its log in memory, so
+everything it acknowledged but no worker read yet vanishes when it stops (at every player exit).
+tansu can store its log in PostgreSQL instead, but that needs a PostgreSQL server (not installed
+here; a 40+ MB system dependency and a third local server to supervise) and still leaves the
+gap between a broker's acknowledgement and a worker's store: a configured remote Kafka, a
+worker's crash or a lost dead letter would still need end-to-end checks. Confirming against the
+database Encore already runs closes every one of those gaps with one query per second while
+events are outstanding (``bench/faults.py`` measures the broker-restart case).
+
+Without a way to confirm effects (``settled=None``) the publisher deletes an event once the
+broker acknowledged it.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
 
+from core.bus.clients import Backoff, close_quietly, new_producer
+from core.bus.outbox_db import Backlog, Entry, Outbox
 from core.bus.topics import ensure_topics
-from core.errors import BusError
+from core.errors import BusError, StoreError
 from core.events import PlayEvent
 
-MAX_BACKOFF_S = 5.0
+__all__ = ["Backlog", "EventPublisher", "Outbox", "open_outbox"]
+log = logging.getLogger("encore.bus")
+BATCH = 200
+#: How often unsettled events are checked against the database.
+CONFIRM_EVERY_S = 0.5
+SEND_TIMEOUT_S = 10.0
+Settled = Callable[[Iterable[str]], set[str]]
 
 
-class Outbox:
-    """Events in send order in a JSON-lines file.
-
-    Parameters
-    ----------
-    path : Path
-        The file (created if missing).
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch(exist_ok=True)
-        self._lock = threading.Lock()
-
-    def append(self, event: PlayEvent) -> None:
-        """Add an event at the end."""
-        with self._lock, self.path.open("ab") as handle:
-            handle.write(event.to_json() + b"\n")
-
-    def _lines(self) -> list[bytes]:
-        return [line for line in self.path.read_bytes().splitlines() if line.strip()]
-
-    def pending(self) -> list[bytes]:
-        """Events not yet acknowledged, oldest first."""
-        with self._lock:
-            return self._lines()
-
-    def drop_first(self, count: int) -> None:
-        """Remove the ``count`` oldest events (after they were acknowledged)."""
-        with self._lock:
-            lines = self._lines()
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_bytes(b"".join(line + b"\n" for line in lines[count:]))
-            tmp.replace(self.path)
+def open_outbox(data_dir: Path) -> Outbox:
+    """The outbox of a data directory, with the events of an old JSON-lines outbox moved in."""
+    outbox = Outbox(data_dir / "outbox.sqlite3")
+    legacy = data_dir / "outbox.jsonl"
+    if legacy.exists():
+        log.info("moved %d events from %s into the outbox", outbox.import_lines(legacy), legacy)
+    return outbox
 
 
 class EventPublisher:
-    """Sends play events to Kafka through an ``Outbox``, never blocking the caller.
+    """Sends events to Kafka through an ``Outbox``, never blocking the caller.
 
     Parameters
     ----------
@@ -71,58 +65,58 @@ class EventPublisher:
         Events topic.
     outbox : Outbox
         Where events wait.
+    settled : callable, optional
+        ``settled(event_ids) -> set`` of the ids whose effect is stored (e.g.
+        ``functools.partial(core.store.plays.settled_event_ids, store)``); may raise
+        ``StoreError``. Without it an event is deleted once the broker acknowledged it.
+    resend_after_s : float
+        An acknowledged event not settled this long after is sent again (then 2x, 4x, ...).
+
+    Attributes
+    ----------
+    connected : bool
+        The last attempt to reach the broker succeeded.
     """
 
-    def __init__(self, bootstrap: str, topic: str, outbox: Outbox):
+    def __init__(self, bootstrap: str, topic: str, outbox: Outbox, *,
+                 settled: Settled | None = None, resend_after_s: float = 30.0):
         self.bootstrap, self.topic, self.outbox = bootstrap, topic, outbox
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._producer: KafkaProducer | None = None
+        self.settled, self.resend_after_s = settled, resend_after_s
         self.connected = False
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._producer: KafkaProducer | None = None
+        self._confirmed_at = 0.0
         self._thread = threading.Thread(target=self._run, name="encore-outbox", daemon=True)
         self._thread.start()
 
+    # -- the caller's side -------------------------------------------------------------------
     def publish(self, event: PlayEvent) -> None:
-        """Queue an event for delivery (returns immediately)."""
+        """Queue an event for delivery: one local write, no network (returns at once).
+
+        Raises
+        ------
+        BusError
+            If the outbox cannot be written.
+        """
         self.outbox.append(event)
         self._wake.set()
 
-    def _send_pending(self) -> None:
-        batch = self.outbox.pending()
-        if not batch:
-            return
-        if self._producer is None:
-            ensure_topics(self.bootstrap, self.topic)  # a new or restarted broker has none
-            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
-                                           max_in_flight_requests_per_connection=1, retries=0,
-                                           request_timeout_ms=5000, max_block_ms=5000)
-        for line in batch:
-            key = json.loads(line)["session_id"].encode()
-            # One at a time, acknowledged before the next: order survives broker outages.
-            self._producer.send(self.topic, key=key, value=line).get(timeout=10)
-            self.outbox.drop_first(1)
-        self.connected = True
-
-    def _run(self) -> None:
-        backoff = 0.2
-        while not self._stop.is_set():
-            try:
-                self._send_pending()
-                backoff = 0.2
-                self._wake.wait(timeout=1.0)
-                self._wake.clear()
-            except (KafkaError, BusError, OSError):
-                self.connected = False
-                if self._producer is not None:
-                    self._producer.close(timeout=0)
-                    self._producer = None
-                self._stop.wait(backoff)
-                backoff = min(MAX_BACKOFF_S, backoff * 2)
+    @property
+    def backlog(self) -> Backlog:
+        """Events not yet acknowledged by the broker, not yet stored by a worker, quarantined."""
+        return self.outbox.backlog()
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until the outbox is empty; ``False`` on timeout."""
+        """Wait until the broker acknowledged every event; ``False`` on timeout."""
+        return self._wait(lambda b: b.unsent == 0, timeout)
+
+    def wait_settled(self, timeout: float = 60.0) -> bool:
+        """Wait until every event's effect is stored (the outbox is empty); ``False`` on timeout."""
+        return self._wait(lambda b: b.total == 0, timeout)
+
+    def _wait(self, done: Callable[[Backlog], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while self.outbox.pending():
+        while not done(self.backlog):
             if time.monotonic() > deadline:
                 return False
             self._wake.set()
@@ -130,9 +124,84 @@ class EventPublisher:
         return True
 
     def close(self) -> None:
-        """Stop the sender thread (pending events stay in the outbox for next time)."""
+        """Stop the sender (undelivered events stay in the outbox for next time)."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=10)
-        if self._producer is not None:
-            self._producer.close(timeout=2)
+        self._thread.join(timeout=15)
+        close_quietly(self._producer, 2.0)
+        self._producer = None
+        if not self._thread.is_alive():
+            self.outbox.close()
+
+    # -- the sender thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        backoff = Backoff()
+        while not self._stop.is_set():
+            try:
+                busy = self._round()
+                backoff.reset()
+            except Exception as exc:  # the sender must outlive any error
+                log.warning("outbox: cannot deliver to %s (%r); retrying", self.bootstrap, exc)
+                self.connected = False
+                close_quietly(self._producer, 0.5)
+                self._producer = None
+                backoff.wait(self._stop)
+                continue
+            self._wake.wait(timeout=0.0 if busy else CONFIRM_EVERY_S)
+            self._wake.clear()
+
+    def _round(self) -> bool:
+        """Send what is due and confirm what settled; ``True`` if more may be due at once."""
+        if self._producer is None:
+            self._connect()
+        sent = self._send(self.outbox.claim(BATCH))
+        self._confirm()
+        return sent == BATCH
+
+    def _connect(self) -> None:
+        ensure_topics(self.bootstrap, self.topic)  # a new or restarted broker has none
+        self._producer = new_producer(self.bootstrap, ordered=True)
+        # Whatever the broker acknowledged before (in this run or an earlier one) may be gone
+        # with it: send every unsettled event again now rather than after its delay.
+        if self.settled is not None:
+            self.outbox.resend_unsettled()
+        self.connected = True
+
+    def _send(self, entries: list[Entry]) -> int:
+        if not entries:
+            return 0
+        futures = [self._producer.send(self.topic, key=e.key, value=e.payload) for e in entries]
+        try:
+            self._producer.flush(timeout=SEND_TIMEOUT_S)
+        finally:  # record what was acknowledged even when the flush gives up
+            acked = {e.seq for e, f in zip(entries, futures, strict=True) if f.succeeded()}
+            failed = self._record(entries, acked)
+        if failed:
+            raise BusError(f"{failed} of {len(entries)} events not acknowledged")
+        self.connected = True
+        return len(entries)
+
+    def _record(self, entries: list[Entry], acked: set[int]) -> int:
+        """Mark the acknowledged entries, free the others at once; returns how many failed."""
+        if self.settled is None:
+            self.outbox.delete(sorted(acked))
+        else:
+            self.outbox.mark_sent(sorted(acked), self.resend_after_s)
+        failed = [e.seq for e in entries if e.seq not in acked]
+        self.outbox.release(failed)
+        return len(failed)
+
+    def _confirm(self) -> None:
+        if self.settled is None or time.monotonic() - self._confirmed_at < CONFIRM_EVERY_S:
+            return
+        self._confirmed_at = time.monotonic()
+        waiting = self.outbox.unsettled(BATCH * 5)
+        if not waiting:
+            return
+        try:
+            stored = self.settled(event_id for _, event_id in waiting)
+        except StoreError as exc:  # the database is down: keep sending, confirm later
+            log.debug("outbox: cannot confirm deliveries yet: %s", exc)
+            return
+        self.outbox.delete([seq for seq, event_id in waiting if event_id in stored])
+

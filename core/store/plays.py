@@ -1,0 +1,83 @@
+"""Which events have taken effect: the queries end-to-end delivery needs.
+
+An event has *settled* when its effect is stored: the play/skip/like recorded in ``plays`` under
+its ``event_id``, or, for a well-formed event the worker had to refuse (an unknown track), a
+note in ``rejected_events`` under the same id. The outbox deletes an event only once it has
+settled, so neither kind is re-sent for ever.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from pymongo import WriteConcern
+from pymongo.errors import PyMongoError
+
+from core.errors import StoreError
+from core.store.mongo import MongoStore
+
+#: Journaled: a write acknowledged with ``j=True`` is on disk, and so is everything this server
+#: wrote before it (its journal is sequential), which makes it a barrier for a whole batch.
+JOURNALED = WriteConcern(w=1, j=True)
+
+
+def settled_event_ids(store: MongoStore, event_ids: Iterable[str]) -> set[str]:
+    """The ids among ``event_ids`` whose effect (a play or a rejection) is stored.
+
+    Raises
+    ------
+    StoreError
+        If the database is unreachable.
+    """
+    ids = list(event_ids)
+    if not ids:
+        return set()
+    query = {"event_id": {"$in": ids}}
+    try:
+        found = {d["event_id"] for d in store.plays.find(query, {"event_id": 1, "_id": 0})}
+        found |= {d["_id"] for d in store.db.rejected_events.find({"_id": {"$in": ids}}, {"_id": 1})}
+    except PyMongoError as exc:
+        raise StoreError(f"database error while reading stored events: {exc}") from exc
+    return found
+
+
+def record_rejected(store: MongoStore, event_id: str, reason: str) -> None:
+    """Note (journaled) that a well-formed event was refused, so its sender stops re-sending it.
+
+    Raises
+    ------
+    StoreError
+        If the database is unreachable.
+    """
+    rejected = store.db.get_collection("rejected_events", write_concern=JOURNALED)
+    try:
+        rejected.update_one({"_id": event_id},
+                            {"$setOnInsert": {"reason": reason[:500], "at": time.time()}},
+                            upsert=True)
+    except PyMongoError as exc:
+        raise StoreError(f"database error while recording a rejected event: {exc}") from exc
+
+
+def journal_barrier(store: MongoStore, member: str) -> None:
+    """One journaled write after a batch: once it returns, every earlier write is durable.
+
+    The worker calls it before committing offsets, so a database crash cannot lose a play whose
+    offset is already committed (SecantusDB lost acknowledged writes on SIGKILL without ``j``).
+
+    Parameters
+    ----------
+    store : MongoStore
+    member : str
+        The worker's id (one small document per worker).
+
+    Raises
+    ------
+    StoreError
+        If the database is unreachable.
+    """
+    progress = store.db.get_collection("worker_progress", write_concern=JOURNALED)
+    try:
+        progress.update_one({"_id": member}, {"$set": {"at": time.time()}}, upsert=True)
+    except PyMongoError as exc:
+        raise StoreError(f"database error while syncing the journal: {exc}") from exc
