@@ -1,0 +1,128 @@
+"""Distributed import: jobs over a real Kafka (tansu) to ``encore analysis-worker`` processes that
+store into a real MongoDB; one worker SIGKILLed mid-file loses nothing and stores nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+from core.library.distributed import run_distributed_import
+from tests.audio import music_like, write
+
+#: All tests share one group, as real workers do: a new group would start from the topic's
+#: first job and re-run earlier tests' imports.
+GROUP = "encore-analysis-tests"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Ten pieces long enough (40 s) that a worker can be caught in the middle of one."""
+    root = tmp_path / "music"
+    for i in range(10):
+        write(root / f"kind{i % 4}" / f"p{i}.wav", music_like(i % 4, seconds=40, seed=i), 22050)
+    return root
+
+
+def _spawn(env, tmp_path):
+    log = tmp_path / f"analysis-{uuid.uuid4().hex[:6]}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "player.launch", "analysis-worker",
+                                 "--group", GROUP], env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc.log = log
+    return proc
+
+
+def _wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _holds_partitions(worker) -> bool:
+    """Its latest assignment is not empty (a member that joined second took its share)."""
+    found = re.findall(r"assigned partitions \[(.*)\]", worker.log.read_text())
+    return bool(found and found[-1])
+
+
+def _in_flight(worker) -> str | None:
+    """The file the worker is analysing now, if any."""
+    text = worker.log.read_text()
+    started = re.findall(r"analysing (.+)", text)
+    finished = set(re.findall(r"done (.+?): ", text))
+    return next((path for path in reversed(started) if path not in finished), None)
+
+
+@pytest.fixture
+def workers_env(kafka, mongo_uri, store, tmp_path):
+    return {**os.environ, "ENCORE_KAFKA_BOOTSTRAP": kafka, "ENCORE_MONGO_URI": mongo_uri,
+            "ENCORE_DB": store.db.name, "ENCORE_DATA_DIR": str(tmp_path / "data")}
+
+
+def _stop(*workers):
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(30)
+
+
+def test_sigkilled_worker_loses_no_file_and_none_is_stored_twice(kafka, store, folder,
+                                                                   workers_env, tmp_path):
+    first, second = _spawn(workers_env, tmp_path), _spawn(workers_env, tmp_path)
+    try:
+        assert _wait_for(lambda: _holds_partitions(first) and _holds_partitions(second), 120), (
+            first.log.read_text()[-2000:] + second.log.read_text()[-2000:])
+        progress: list[tuple[int, int, str]] = []
+        outcome: dict = {}
+        coordinator = threading.Thread(target=lambda: outcome.update(report=run_distributed_import(
+            str(folder), store, bootstrap=kafka, progress=lambda *a: progress.append(a))))
+        coordinator.start()
+        # mid-way: some results are in, and the first worker is inside a file
+        assert _wait_for(lambda: any(done >= 2 for done, _, _ in progress)
+                         and _in_flight(first), 240), first.log.read_text()[-2000:]
+        lost = _in_flight(first)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        coordinator.join(600)
+        assert not coordinator.is_alive()
+    finally:
+        _stop(first, second)
+    report = outcome["report"]
+    files = sorted(str(p) for p in folder.rglob("*.wav"))
+    assert not report.skipped and len(report.imported) == len(set(report.imported)) == 10
+    stored = list(store.tracks.find({}, {"source_path": 1}))
+    assert sorted(d["source_path"] for d in stored) == files  # each file exactly once
+    assert store.frames.count_documents({}) == 10
+    assert lost in files and f"done {lost}: " in second.log.read_text()  # re-delivered
+    assert sum(report.workers.values()) == 10 and len(report.workers) == 2
+    assert report.index["indexed"] == 10 and progress[-1][0] <= progress[-1][1]
+    assert store.count_tracks({"cluster": None}) == 0
+
+
+def test_cli_distributed_json_reports_workers_and_skips(folder, workers_env, tmp_path):
+    (folder / "broken.mp3").write_text("not audio")
+    worker = _spawn(workers_env, tmp_path)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "player.launch", "import", str(folder),
+                               "--distributed", "--json"], env=workers_env, capture_output=True,
+                              text=True, timeout=600, check=False)
+    finally:
+        _stop(worker)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["imported"] == 10 and len(out["tracks"]) == 10
+    assert [s["path"] for s in out["skipped"]] == [str(folder / "broken.mp3")]
+    assert "not a readable audio file" in out["skipped"][0]["reason"]
+    assert list(out["workers"].values()) == [10]
+    assert all(t["cluster"] is not None for t in out["tracks"])
