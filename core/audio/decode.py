@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,25 +11,24 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from core.audio import stream
 from core.errors import DecodeError
 
 #: Extensions libsndfile decodes itself.
 NATIVE_EXTENSIONS = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".aif", ".aiff"})
-#: Extensions that need ffmpeg.
-FFMPEG_EXTENSIONS = frozenset({".m4a"})
+#: Extensions only FFmpeg decodes (PyAV ships FFmpeg's libraries, so they are always there).
+FFMPEG_EXTENSIONS = frozenset({".m4a", ".aac", ".wma"})
 
 
 def supported_extensions() -> frozenset[str]:
-    """Return the file extensions this machine can decode (``.m4a`` only with ffmpeg).
+    """Return the file extensions Encore decodes.
 
     Returns
     -------
     frozenset of str
         Lower-case extensions with the leading dot.
     """
-    if shutil.which("ffmpeg"):
-        return NATIVE_EXTENSIONS | FFMPEG_EXTENSIONS
-    return NATIVE_EXTENSIONS
+    return NATIVE_EXTENSIONS | FFMPEG_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -101,10 +98,12 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     """
     path = Path(path)
     check_readable(path)
-    if path.suffix.lower() in FFMPEG_EXTENSIONS:
-        return _ffprobe(path)
-    with _as_decode_error(path):
-        info = sf.info(str(path))
+    try:
+        with as_decode_error(path):
+            info = sf.info(str(path))
+    except DecodeError:
+        # libsndfile knows no AAC or WMA; FFmpeg reads the container's header instead
+        return _ffmpeg_probe(path)
     if info.frames <= 0 or info.samplerate <= 0:
         raise DecodeError(f"no audio frames in {path}")
     return AudioInfo(info.samplerate, info.channels, info.frames, info.format, info.subtype,
@@ -133,11 +132,8 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """
     path = Path(path)
     check_readable(path)
-    if path.suffix.lower() in FFMPEG_EXTENSIONS:
-        y, sr = _ffmpeg_read(path)
-    else:
-        with _as_decode_error(path):
-            y, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    stream = _open(path)
+    y, sr = np.concatenate(list(stream.blocks)), stream.samplerate
     if y.shape[0] == 0:
         raise DecodeError(f"decoded to zero samples: {path}")
     if not np.isfinite(y).all():
@@ -165,17 +161,33 @@ def blocks(path: str | os.PathLike, *, blocksize: int, start: int = 0) -> Iterat
     path = Path(path)
     check_readable(path)
     if path.suffix.lower() in FFMPEG_EXTENSIONS:
-        y, _ = _ffmpeg_read(path)
-        for i in range(start, y.shape[0], blocksize):
-            yield y[i : i + blocksize]
+        yield from _skip(stream.open_ffmpeg(path, blocksize=blocksize).blocks, start)
         return
-    with _as_decode_error(path), sf.SoundFile(str(path)) as handle:
+    with as_decode_error(path), sf.SoundFile(str(path)) as handle:
         handle.seek(start)
         yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
 
 
+def _open(path: Path) -> stream.BlockStream:
+    """libsndfile for what it reads (seekable, exact lengths), FFmpeg for the rest."""
+    if path.suffix.lower() not in FFMPEG_EXTENSIONS:
+        return stream.open_sndfile(path)
+    try:
+        return stream.open_ffmpeg(path)
+    except stream.FFmpegRejected as exc:
+        raise DecodeError(f"not a readable audio file ({exc}): {path}") from exc
+
+
+def _skip(blocks: Iterator[np.ndarray], start: int) -> Iterator[np.ndarray]:
+    """Blocks from frame ``start`` on (FFmpeg's streams are decoded up to a seek point)."""
+    for block in blocks:
+        if start < len(block):
+            yield block[start:]
+        start = max(0, start - len(block))
+
+
 @contextlib.contextmanager
-def _as_decode_error(path: Path) -> Iterator[None]:
+def as_decode_error(path: Path) -> Iterator[None]:
     """Turn libsndfile's errors into ``DecodeError`` naming the file once."""
     try:
         yield
@@ -186,28 +198,22 @@ def _as_decode_error(path: Path) -> Iterator[None]:
         raise DecodeError(f"not a readable audio file ({reason}): {path}") from exc
 
 
-def _ffmpeg_read(path: Path) -> tuple[np.ndarray, int]:
-    info = _ffprobe(path)
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "f32le", "-acodec",
-           "pcm_f32le", "-ac", str(info.channels), "-ar", str(info.samplerate), "-"]
-    proc = subprocess.run(cmd, capture_output=True, check=False)
-    if proc.returncode != 0 or not proc.stdout:
-        raise DecodeError(f"ffmpeg could not decode {path}: {proc.stderr.decode(errors='replace')}")
-    y = np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, info.channels)
-    return y.copy(), info.samplerate
+def _ffmpeg_probe(path: Path) -> AudioInfo:
+    """What FFmpeg's demuxer says of a file libsndfile cannot open (rate, channels, length)."""
+    import av
 
-
-def _ffprobe(path: Path) -> AudioInfo:
-    if not shutil.which("ffprobe"):
-        raise DecodeError(f"{path.suffix} needs ffmpeg, which is not installed: {path}")
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-           "stream=sample_rate,channels,codec_name:format=duration", "-of", "default=nw=1", str(path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    fields = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
     try:
-        sr, channels = int(fields["sample_rate"]), int(fields["channels"])
-        duration = float(fields["duration"])
-    except (KeyError, ValueError) as exc:
-        raise DecodeError(f"not a readable audio file (ffprobe found no audio): {path}") from exc
-    return AudioInfo(sr, channels, round(duration * sr), "M4A", fields.get("codec_name", "AAC"),
-                     path.stat().st_size)
+        with av.open(str(path)) as container:
+            audio = container.streams.audio[0]
+            codec, seconds = audio.codec_context, container.duration
+            if audio.duration is not None and audio.time_base is not None:
+                seconds = float(audio.duration * audio.time_base)
+            elif seconds is not None:
+                seconds /= av.time_base
+    except (av.error.FFmpegError, IndexError) as exc:
+        reason = getattr(exc, "strerror", None) or "no audio stream"
+        raise DecodeError(f"not a readable audio file ({reason}): {path}") from exc
+    if not seconds or not codec.sample_rate:
+        raise DecodeError(f"no audio frames in {path}")
+    return AudioInfo(codec.sample_rate, codec.layout.nb_channels, round(seconds * codec.sample_rate),
+                     path.suffix[1:].upper(), codec.name.upper(), path.stat().st_size)

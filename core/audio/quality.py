@@ -1,6 +1,11 @@
 """Signal quality checks: clipping, true peak, DC offset, silence, and lossy-transcode suspicion.
 
-Every check returns numbers; ``issues`` turns them into the flags a user sees.
+``QualityMeter`` runs every check in one streaming pass over blocks of any size: the samples are
+cut into 1024-frame blocks whose peaks every check shares (clipping and silence only look inside
+the blocks that can hold what they seek; true peak oversamples only blocks that could beat the
+maximum so far), and state that spans blocks is carried (clipped runs, filter context, edges).
+The whole-signal functions feed the same meter. Every check returns numbers; ``issues`` turns
+them into the flags a user sees.
 """
 
 from __future__ import annotations
@@ -10,18 +15,27 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal
 
+from core.audio.stream import feed_in_slices
+
 CLIP_LEVEL = 0.999
 #: Audacity's rule: a single full-scale sample is a loud master, three in a row are clipping.
 CLIP_MIN_RUN = 3
 SILENCE_DBFS = -60.0
 OVERSAMPLE = 4
-_TP_BLOCK = 1024
+#: Frames per block of the block-peak bookkeeping every check shares.
+BLOCK = 1024
 # Blocks oversampled first, to raise the bar the others must clear.
 _TP_FIRST = 32
 # Taps per side and phase of the interpolation filter: 49 taps, as long as BS.1770's own.
 _TP_HALF = 6
+# Frames of context each side of a block, for the interpolation filter's run-in.
+_PAD = _TP_HALF + 1
 # Blocks oversampled at once: a few megabytes of working memory.
 _TP_CHUNK = 64
+# Candidate blocks held for oversampling: about 2 MB in stereo.
+_TP_POOL = 256
+# Seconds each side of the middle whose spectrum shows an encoder's low-pass.
+_CUTOFF_HALF_S = 10
 
 
 @dataclass(frozen=True)
@@ -65,39 +79,41 @@ def _db(value: float) -> float:
         return float(20 * np.log10(value))
 
 
-def clipping(y: np.ndarray, *, level: float = CLIP_LEVEL, min_run: int = CLIP_MIN_RUN) -> Clipping:
-    """Count runs of at least ``min_run`` consecutive samples at or above ``level``.
+class _ClipRuns:
+    """Runs of clipped frames per channel, given the clipped frames' indices in ascending order."""
 
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n, channels)]
-        Samples in [-1, 1].
-    level : float
-        Full-scale fraction that counts as clipped.
-    min_run : int
-        Shortest run that counts; many masters touch 0.999 on single samples.
+    def __init__(self, channels: int, min_run: int):
+        self.min_run = min_run
+        self.runs = self.clipped = self.longest = 0
+        self._open_end = np.full(channels, -2)  # last frame of each channel's unfinished run
+        self._open_len = np.zeros(channels, dtype=np.int64)
 
-    Returns
-    -------
-    Clipping
-        ``share`` is the fraction of all samples that lie in counted runs.
-    """
-    y = np.atleast_2d(y.T).T
-    runs = longest = clipped = 0
-    # One pass finds the few loud samples; runs are then found among those alone.
-    flat = y.ravel()
-    hits = np.flatnonzero((flat >= level) | (flat <= -level))
-    for channel in range(y.shape[1]):
-        frames = hits[hits % y.shape[1] == channel] // y.shape[1]
+    def add(self, channel: int, frames: np.ndarray) -> None:
+        """Clipped frames of one channel, ascending, later than any added before."""
         if frames.size == 0:
-            continue
+            return
         breaks = np.flatnonzero(np.diff(frames) != 1)
         lengths = np.diff(np.concatenate(([-1], breaks, [frames.size - 1])))
-        counted = lengths[lengths >= min_run]
-        runs += counted.size
-        clipped += int(counted.sum())
-        longest = max(longest, int(counted.max(initial=0)))
-    return Clipping(runs, clipped / y.size if y.size else 0.0, longest)
+        if frames[0] == self._open_end[channel] + 1:  # a run continued across blocks
+            lengths[0] += self._open_len[channel]
+        else:
+            self._close(self._open_len[channel])
+        for length in lengths[:-1]:
+            self._close(length)
+        self._open_end[channel], self._open_len[channel] = frames[-1], lengths[-1]
+
+    def _close(self, length: int) -> None:
+        if length >= self.min_run:
+            self.runs += 1
+            self.clipped += int(length)
+            self.longest = max(self.longest, int(length))
+
+    def finish(self, samples: int) -> Clipping:
+        """Close the open runs; ``samples`` counts every sample of every channel."""
+        for length in self._open_len:
+            self._close(length)
+        self._open_len[:] = 0
+        return Clipping(self.runs, self.clipped / samples if samples else 0.0, self.longest)
 
 
 def _interpolator() -> tuple[np.ndarray, float]:
@@ -111,12 +127,244 @@ def _interpolator() -> tuple[np.ndarray, float]:
 _TAPS, _OVERSHOOT = _interpolator()
 
 
+class _TruePeak:
+    """Largest absolute value of the 4x oversampled signal (BS.1770-4 Annex 2), exact but cheap.
+
+    A block is a candidate only if its sample peak times the filter's gain bound could beat the
+    maximum so far. Candidates wait in a pool (with their filter context); when it fills, or at
+    the end, the loudest are oversampled first to raise the bar, and the rest only if they can
+    still clear it.
+    """
+
+    def __init__(self, channels: int):
+        self.best = 0.0
+        self._segments = np.empty((_TP_POOL, BLOCK + 2 * _PAD, channels), dtype=np.float32)
+        self._peaks = np.empty(_TP_POOL)
+        self._count = 0
+
+    def offer(self, context: np.ndarray, peaks: np.ndarray) -> None:
+        """Blocks with ``_PAD`` frames of context each side (``context`` holds ``len(peaks)``
+        blocks plus ``2 * _PAD`` frames) and their sample peaks."""
+        self.best = max(self.best, float(peaks.max(initial=0.0)))
+        candidates = np.flatnonzero(peaks * _OVERSHOOT > self.best)
+        while candidates.size:
+            taken = candidates[: _TP_POOL - self._count]
+            index = taken[:, None] * BLOCK + np.arange(BLOCK + 2 * _PAD)
+            self._segments[self._count : self._count + taken.size] = context[index]
+            self._peaks[self._count : self._count + taken.size] = peaks[taken]
+            self._count += taken.size
+            candidates = candidates[taken.size :]
+            if self._count == _TP_POOL:
+                self.flush()
+                candidates = candidates[peaks[candidates] * _OVERSHOOT > self.best]
+
+    def flush(self) -> float:
+        """Oversample the pooled candidates that can still matter; the true peak so far."""
+        peaks = self._peaks[: self._count]
+        order = np.argsort(peaks)[::-1]
+        self.best = max(self.best, self._oversampled_peak(order[:_TP_FIRST]))
+        rest = order[_TP_FIRST:]
+        rest = rest[peaks[rest] * _OVERSHOOT > self.best]
+        if rest.size:
+            self.best = max(self.best, self._oversampled_peak(rest))
+        self._count = 0
+        return self.best
+
+    def _oversampled_peak(self, which: np.ndarray) -> float:
+        if which.size == 0:
+            return 0.0
+        best, start = 0.0, len(_TAPS) // 2 + _PAD * OVERSAMPLE
+        for chunk in np.array_split(which, -(-which.size // _TP_CHUNK)):
+            upsampled = signal.upfirdn(_TAPS, self._segments[chunk], up=OVERSAMPLE, axis=1)
+            best = max(best, float(np.abs(upsampled[:, start : start + BLOCK * OVERSAMPLE]).max()))
+        return best
+
+
+class QualityMeter:
+    """Every quality check in one streaming pass: feed blocks, then read ``result()``.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz.
+    channels : int
+        Channels of every block.
+    lossless : bool
+        Whether the container is lossless (only then is a low cutoff a transcode sign).
+    expected_frames : int, optional
+        The length the container announces; the spectral cutoff is measured on the 20 s around
+        its middle. Without it, on the first 20 s.
+    silence_dbfs : float
+        Level below which a sample counts as silent.
+    """
+
+    def __init__(self, sr: int, channels: int, *, lossless: bool, expected_frames: int | None = None,
+                 silence_dbfs: float = SILENCE_DBFS):
+        self.sr, self.channels, self.lossless = sr, channels, lossless
+        self._silence_level = 10 ** (silence_dbfs / 20)
+        middle = (expected_frames or 0) // 2
+        self._excerpt = (max(0, middle - _CUTOFF_HALF_S * sr), middle + _CUTOFF_HALF_S * sr)
+        self._excerpt_parts: list[np.ndarray] = []
+        self._frames = 0  # frames fed
+        self._done = 0  # frames cut into blocks
+        self._context = np.zeros((_PAD, channels), dtype=np.float32)  # frames before the held ones
+        self._held = np.empty((0, channels), dtype=np.float32)
+        self._peak = 0.0
+        self._clips = _ClipRuns(channels, CLIP_MIN_RUN)
+        self._true_peak = _TruePeak(channels)
+        self._sums = np.zeros(channels)
+        self._squares = 0.0
+        self._first_loud: int | None = None
+        self._last_loud = -1
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples, ``np.ndarray [shape=(n, channels)]``.
+
+        Raises
+        ------
+        ValueError
+            If a sample is not finite (a corrupt stream).
+        """
+        block = np.asarray(block, dtype=np.float32)
+        start, stop = max(self._excerpt[0] - self._frames, 0), self._excerpt[1] - self._frames
+        if start < min(stop, len(block)):
+            self._excerpt_parts.append(block[start:stop].mean(axis=1))
+        self._frames += len(block)
+        # a whole block is cut only when the filter context after it has arrived too
+        whole = max(0, (len(self._held) + len(block) - _PAD) // BLOCK)
+        if whole == 0:
+            self._held = np.concatenate([self._held, block])
+            return
+        data = np.concatenate([self._context, self._held, block])
+        self._blocks(data[: whole * BLOCK + 2 * _PAD], whole)
+        self._context = data[whole * BLOCK : whole * BLOCK + _PAD].copy()
+        self._held = data[whole * BLOCK + _PAD :].copy()
+
+    def _blocks(self, data: np.ndarray, count: int) -> None:
+        """``count`` whole blocks with ``_PAD`` frames of context each side."""
+        blocks = data[_PAD : _PAD + count * BLOCK]
+        flat = blocks.reshape(count, BLOCK * self.channels)
+        # max and -min instead of abs: no temporary copy of the samples
+        peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+        if not np.isfinite(peaks).all():
+            raise ValueError("decoded samples are not finite (corrupt stream)")
+        self._peak = max(self._peak, float(peaks.max()))
+        self._true_peak.offer(data, peaks)
+        self._clipped_runs(blocks, np.flatnonzero(peaks >= CLIP_LEVEL))
+        self._loud_edges(blocks, np.flatnonzero(peaks > self._silence_level))
+        # A matrix-vector product sums the columns far faster than a strided axis-0 sum.
+        self._sums += np.ones(len(blocks), dtype=np.float32) @ blocks
+        self._squares += float(np.einsum("ij,ij->", blocks, blocks, dtype=np.float64))
+        self._done += count * BLOCK
+
+    def _clipped_runs(self, blocks: np.ndarray, loud: np.ndarray) -> None:
+        if loud.size == 0:
+            return
+        candidates = blocks.reshape(-1, BLOCK, self.channels)[loud]
+        hits = (candidates >= CLIP_LEVEL) | (candidates <= -CLIP_LEVEL)
+        for channel in range(self.channels):
+            which, offset = np.nonzero(hits[..., channel])
+            self._clips.add(channel, self._done + loud[which] * BLOCK + offset)
+
+    def _loud_edges(self, blocks: np.ndarray, loud: np.ndarray) -> None:
+        if loud.size == 0:
+            return
+        level = self._silence_level
+        if self._first_loud is None:
+            first = blocks[loud[0] * BLOCK : (loud[0] + 1) * BLOCK]
+            inside = np.flatnonzero(((first > level) | (first < -level)).any(axis=1))[0]
+            self._first_loud = self._done + loud[0] * BLOCK + int(inside)
+        last = blocks[loud[-1] * BLOCK : (loud[-1] + 1) * BLOCK]
+        inside = np.flatnonzero(((last > level) | (last < -level)).any(axis=1))[-1]
+        self._last_loud = self._done + loud[-1] * BLOCK + int(inside)
+
+    def _finish_blocks(self) -> None:
+        """Cut the held frames into blocks, zeros beyond the end (as the filter sees them)."""
+        held = len(self._held)
+        if held == 0:
+            return
+        count = -(-held // BLOCK)
+        tail = np.zeros((count * BLOCK + _PAD - held, self.channels), dtype=np.float32)
+        self._blocks(np.concatenate([self._context, self._held, tail]), count)
+        self._held = self._held[:0]
+
+    def result(self) -> QualityReport:
+        """Every check's numbers and the issues they raise, for all samples fed."""
+        self._finish_blocks()
+        n, sr = self._frames, self.sr
+        tp = self._true_peak.flush()
+        clip = self._clips.finish(n * self.channels)
+        dc = float(np.abs(self._sums).max() / n) if n else 0.0
+        if self._first_loud is None:
+            lead = trail = n / sr
+        else:
+            lead, trail = self._first_loud / sr, (n - 1 - self._last_loud) / sr
+        rms = _db(float(np.sqrt(self._squares / (n * self.channels)))) if n else float("-inf")
+        parts = self._excerpt_parts
+        cutoff = _cutoff(np.concatenate(parts) if parts else np.empty(0, np.float32), sr)
+        issues = _issues(clip, tp, dc, lead, trail, rms, cutoff, duration=n / sr, sr=sr,
+                         lossless=self.lossless)
+        return QualityReport(clip, _db(self._peak), _db(tp), dc, lead, trail, rms, cutoff, issues)
+
+
+def _issues(clip: Clipping, tp: float, dc: float, lead: float, trail: float, rms: float,
+            cutoff: float, *, duration: float, sr: int, lossless: bool) -> list[str]:
+    issues = []
+    if clip.runs:
+        issues.append("clipping")
+    if _db(tp) > 0.0:
+        issues.append("true_peak_over_0dbtp")
+    if dc > 0.01:
+        issues.append("dc_offset")
+    if rms < SILENCE_DBFS or lead >= duration:
+        issues.append("near_silent")
+    elif lead > 2.0 or trail > 2.0:
+        issues.append("long_silence")
+    if lossless and sr >= 32000 and cutoff < 16000:
+        issues.append("lossy_transcode_suspected")
+    return issues
+
+
+def _cutoff(excerpt: np.ndarray, sr: int, drop_db: float = 60.0) -> float:
+    if excerpt.size < 4096:
+        return sr / 2
+    # No detrending: the DC bin is not looked at, and detrending costs more than the FFTs
+    freqs, power = signal.welch(excerpt, fs=sr, nperseg=4096, detrend=False)
+    with np.errstate(divide="ignore"):
+        level = 10 * np.log10(power + 1e-20)
+    reference = np.median(level[(freqs >= 200) & (freqs <= 4000)])
+    above = np.flatnonzero(level > reference - drop_db)
+    return float(freqs[above[-1]]) if above.size else 0.0
+
+
+def _report(y: np.ndarray, sr: int = 48000, *, lossless: bool = False,
+            silence_dbfs: float = SILENCE_DBFS) -> QualityReport:
+    """Every check on a signal in memory: the streaming meter, fed one block-sized view at a time."""
+    y = np.atleast_2d(np.asarray(y, dtype=np.float32).T).T
+    meter = QualityMeter(sr, y.shape[1], lossless=lossless, expected_frames=len(y),
+                         silence_dbfs=silence_dbfs)
+    feed_in_slices(meter, y)
+    return meter.result()
+
+
+def clipping(y: np.ndarray) -> Clipping:
+    """Count runs of at least ``CLIP_MIN_RUN`` consecutive samples at or above ``CLIP_LEVEL``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n, channels)]
+        Samples in [-1, 1].
+
+    Returns
+    -------
+    Clipping
+        ``share`` is the fraction of all samples that lie in counted runs.
+    """
+    return _report(y).clipping
+
+
 def true_peak(y: np.ndarray) -> float:
     """Largest absolute value of the 4x oversampled signal (BS.1770-4 Annex 2), linear.
-
-    Exact, but cheap: the loudest blocks are oversampled first, and a block is oversampled at
-    all only if its sample peak times the filter's gain bound could beat the maximum found so far.
-    Blocks are oversampled a few at a time, so memory stays far below the signal's own size.
 
     Parameters
     ----------
@@ -128,43 +376,7 @@ def true_peak(y: np.ndarray) -> float:
     float
         True peak, linear (1.0 = 0 dBTP).
     """
-    y = np.atleast_2d(np.asarray(y, dtype=np.float32).T).T
-    block_peak = _block_peaks(y)
-    best = float(block_peak.max(initial=0.0))
-    order = np.argsort(block_peak)[::-1]
-    best = max(best, _oversampled_peak(y, order[:_TP_FIRST]))
-    rest = order[_TP_FIRST:]
-    rest = rest[block_peak[rest] * _OVERSHOOT > best]
-    if rest.size:
-        best = max(best, _oversampled_peak(y, rest))
-    return best
-
-
-def _block_peaks(y: np.ndarray) -> np.ndarray:
-    """Sample peak of each ``_TP_BLOCK``-frame block (the last one may be shorter)."""
-    whole = y.shape[0] // _TP_BLOCK * _TP_BLOCK
-    blocks = y[:whole].reshape(-1, _TP_BLOCK * y.shape[1])
-    # max and -min instead of abs: no temporary copy of the signal
-    peaks = np.maximum(blocks.max(axis=1, initial=0.0), -blocks.min(axis=1, initial=0.0))
-    if whole < y.shape[0]:
-        peaks = np.append(peaks, np.abs(y[whole:]).max())
-    return peaks
-
-
-def _oversampled_peak(y: np.ndarray, blocks: np.ndarray) -> float:
-    if blocks.size == 0:
-        return 0.0
-    best, pad = 0.0, _TP_HALF + 1
-    offsets = np.arange(-pad, _TP_BLOCK + pad)
-    start = len(_TAPS) // 2 + pad * OVERSAMPLE
-    for chunk in np.array_split(blocks, -(-blocks.size // _TP_CHUNK)):
-        index = chunk[:, None] * _TP_BLOCK + offsets
-        inside = (index >= 0) & (index < y.shape[0])
-        # each block with its filter's run-in on both sides; zeros beyond the signal's ends
-        segments = y[np.clip(index, 0, y.shape[0] - 1)] * inside[..., None]
-        upsampled = signal.upfirdn(_TAPS, segments, up=OVERSAMPLE, axis=1)
-        best = max(best, float(np.abs(upsampled[:, start : start + _TP_BLOCK * OVERSAMPLE]).max()))
-    return best
+    return float(10 ** (_report(y).true_peak_dbtp / 20))
 
 
 def silence_edges(y: np.ndarray, sr: int, *, threshold_dbfs: float = SILENCE_DBFS) -> tuple[float, float]:
@@ -184,51 +396,12 @@ def silence_edges(y: np.ndarray, sr: int, *, threshold_dbfs: float = SILENCE_DBF
     (float, float)
         Leading and trailing silence; both equal the duration for an all-silent signal.
     """
-    level = 10 ** (threshold_dbfs / 20)
-    loud = ((y > level) | (y < -level)).ravel()  # frame-major: index // channels
-    if not loud.any():
-        return y.shape[0] / sr, y.shape[0] / sr
-    first = int(np.argmax(loud)) // y.shape[1]
-    last = (loud.size - 1 - int(np.argmax(loud[::-1]))) // y.shape[1]
-    return first / sr, (y.shape[0] - 1 - last) / sr
-
-
-def spectral_cutoff(y: np.ndarray, sr: int, *, drop_db: float = 60.0) -> float:
-    """Highest frequency whose power is within ``drop_db`` of the 0.2-4 kHz level.
-
-    Lossy encoders low-pass at 16-20 kHz, so a lossless file with a cliff near 16 kHz was most
-    likely decoded from MP3 or similar.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n, channels)]
-        Samples.
-    sr : int
-        Sample rate in Hz.
-    drop_db : float
-        How far below the reference band the spectrum may fall before it counts as cut off.
-
-    Returns
-    -------
-    float
-        Cutoff frequency in Hz (the Nyquist frequency when nothing is cut).
-    """
-    # Twenty seconds from the middle show an encoder's low-pass, and bound the cost.
-    middle = y.shape[0] // 2
-    excerpt = y[max(0, middle - 10 * sr) : middle + 10 * sr].mean(axis=1)
-    if excerpt.size < 4096:
-        return sr / 2
-    # No detrending: the DC bin is not looked at, and detrending costs more than the FFTs
-    freqs, power = signal.welch(excerpt, fs=sr, nperseg=4096, detrend=False)
-    with np.errstate(divide="ignore"):
-        level = 10 * np.log10(power + 1e-20)
-    reference = np.median(level[(freqs >= 200) & (freqs <= 4000)])
-    above = np.flatnonzero(level > reference - drop_db)
-    return float(freqs[above[-1]]) if above.size else 0.0
+    report = _report(y, sr, silence_dbfs=threshold_dbfs)
+    return report.leading_silence_s, report.trailing_silence_s
 
 
 def check(y: np.ndarray, sr: int, *, lossless: bool) -> QualityReport:
-    """Run every check on a decoded signal.
+    """Run every check on a signal in memory (the streaming meter fed at once).
 
     Parameters
     ----------
@@ -243,29 +416,7 @@ def check(y: np.ndarray, sr: int, *, lossless: bool) -> QualityReport:
     -------
     QualityReport
     """
-    clip = clipping(y)
-    peak = max(float(y.max()), -float(y.min()))
-    tp = true_peak(y)
-    # A matrix-vector product sums the columns far faster than a strided axis-0 mean.
-    dc = float(np.abs(np.ones(y.shape[0], dtype=y.dtype) @ y).max() / y.shape[0])
-    lead, trail = silence_edges(y, sr)
-    rms = _db(float(np.sqrt(np.einsum("ij,ij->", y, y, dtype=np.float64) / y.size)))
-    cutoff = spectral_cutoff(y, sr)
-    duration = y.shape[0] / sr
-    issues = []
-    if clip.runs:
-        issues.append("clipping")
-    if _db(tp) > 0.0:
-        issues.append("true_peak_over_0dbtp")
-    if dc > 0.01:
-        issues.append("dc_offset")
-    if rms < SILENCE_DBFS or lead >= duration:
-        issues.append("near_silent")
-    elif lead > 2.0 or trail > 2.0:
-        issues.append("long_silence")
-    if lossless and sr >= 32000 and cutoff < 16000:
-        issues.append("lossy_transcode_suspected")
-    return QualityReport(clip, _db(peak), _db(tp), dc, lead, trail, rms, cutoff, issues)
+    return _report(y, sr, lossless=lossless)
 
 
 #: Short words for the issue codes, for people (the codes stay stable for programs).

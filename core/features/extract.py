@@ -1,4 +1,4 @@
-"""Audio features with librosa: one STFT, shared by every descriptor.
+"""Audio features as librosa computes them: one STFT, shared by every descriptor.
 
 A track yields a fixed-length ``vector`` (timbre, harmony, brightness, rhythm statistics) and a
 ``frames`` matrix of short segments, the raw material of the shingles.
@@ -6,10 +6,14 @@ A track yields a fixed-length ``vector`` (timbre, harmony, brightness, rhythm st
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
+import soxr
+
+from core.audio.stream import feed_in_slices
+from core.features import spectral
 
 SR = 22050
 N_FFT = 2048
@@ -53,36 +57,134 @@ class Features:
     tempo_bpm: float
 
 
-def to_mono(y: np.ndarray, sr: int) -> np.ndarray:
-    """Mix down and resample to the analysis rate.
+class FeatureExtractor:
+    """Streaming feature extraction: feed mono blocks at ``SR`` Hz, then read ``result()``.
 
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n, channels)]
-        Samples.
-    sr : int
-        Their sample rate.
-
-    Returns
-    -------
-    np.ndarray [shape=(m,), dtype=float32]
-        Mono signal at ``SR`` Hz, at most ``MAX_ANALYSIS_S`` long.
+    The STFT is computed a few hundred frames at a time from a buffer that keeps the frames'
+    overlap (``N_FFT - HOP`` samples), framed as ``librosa.stft(center=True)`` frames the whole
+    signal. Per-frame descriptors are kept (a few hundred floats per second); everything that
+    depends on the whole track (dB floors relative to its loudest frame, MFCC of those, onset
+    strength, tempo, statistics) is computed from them at the end. Samples beyond
+    ``MAX_ANALYSIS_S`` are ignored.
     """
-    y = y[: MAX_ANALYSIS_S * sr]
-    # BLAS mixes channels far faster than a strided mean over axis 1
-    mono = y @ np.full(y.shape[1], 1 / y.shape[1], dtype=y.dtype) if y.ndim == 2 else y
-    if sr != SR:
-        mono = librosa.resample(mono, orig_sr=sr, target_sr=SR, res_type="soxr_mq")
-    return np.ascontiguousarray(mono, dtype=np.float32)
+
+    #: STFT frames computed at once: about 6 s, 2 MB of spectrum.
+    FRAMES_PER_BLOCK = 256
+
+    def __init__(self):
+        # center=True pads the signal with N_FFT // 2 zeros at both ends
+        self._buffer = np.zeros(N_FFT // 2, dtype=np.float32)
+        self._samples = 0
+        self._last_sign = None
+        self._flips = np.empty(0, dtype=np.float32)  # sign changes not yet counted in a hop
+        self._parts: dict[str, list[np.ndarray]] = {key: [] for key in _PER_FRAME}
+
+    def feed(self, mono: np.ndarray) -> None:
+        """Add the next samples, ``np.ndarray [shape=(n,)]`` at ``SR`` Hz."""
+        mono = np.asarray(mono, dtype=np.float32)[: max(0, MAX_ANALYSIS_S * SR - self._samples)]
+        if mono.size == 0:
+            return
+        self._samples += mono.size
+        self._count_crossings(mono)
+        self._buffer = np.concatenate([self._buffer, mono])
+        span = N_FFT + (self.FRAMES_PER_BLOCK - 1) * HOP
+        while self._buffer.size >= span:
+            self._frames(self._buffer[:span])
+            self._buffer = self._buffer[self.FRAMES_PER_BLOCK * HOP :]
+
+    def _count_crossings(self, mono: np.ndarray) -> None:
+        signs = np.signbit(mono)
+        previous = signs[:1] if self._last_sign is None else self._last_sign
+        # flip j lies between samples j and j + 1, counted in hop j // HOP
+        flips = np.concatenate([self._flips, signs != np.concatenate([previous, signs[:-1]])])
+        if self._last_sign is None:
+            flips = flips[1:]
+        self._last_sign = signs[-1:]
+        whole = flips.size // HOP * HOP
+        self._parts["crossings"].append(flips[:whole].reshape(-1, HOP).mean(axis=1))
+        self._flips = flips[whole:].astype(np.float32)
+
+    def _frames(self, samples: np.ndarray) -> None:
+        magnitude = spectral.stft_magnitude(samples, n_fft=N_FFT, hop=HOP)
+        power = magnitude**2
+        # dB without the floor relative to the track's loudest frame, which only the end knows
+        self._parts["mel_db"].append(_db_unfloored(_MEL_BASIS @ power))
+        chroma = _CHROMA_BASIS @ power
+        # librosa's normalisation: each frame by its maximum, unless that is below ``tiny``
+        largest = chroma.max(axis=0)
+        self._parts["chroma"].append(chroma / np.where(largest < _TINY, 1.0, largest))
+        valley, peak = _band_valleys_peaks(magnitude)
+        self._parts["valley"].append(valley)
+        self._parts["peak"].append(peak)
+        self._parts["centroid_bandwidth"].append(np.vstack(_centroid_bandwidth(magnitude)))
+
+    def result(self) -> Features:
+        """The features of every sample fed.
+
+        Raises
+        ------
+        ValueError
+            If fewer samples than one analysis window were fed.
+        """
+        if self._samples < N_FFT:
+            raise ValueError(f"signal too short to analyse ({self._samples} samples < {N_FFT})")
+        tail = np.concatenate([self._buffer, np.zeros(N_FFT // 2, dtype=np.float32)])
+        last = 1 + (tail.size - N_FFT) // HOP
+        self._frames(tail[: N_FFT + (last - 1) * HOP])
+        self._buffer = self._buffer[:0]
+        parts = {key: np.hstack(self._parts[key]) for key in _PER_FRAME if key != "crossings"}
+        n_frames = parts["mel_db"].shape[1]
+        crossings = np.zeros(n_frames, dtype=np.float32)
+        counted = np.concatenate([*self._parts["crossings"], [self._flips.sum() / HOP]])[:n_frames]
+        crossings[: counted.size] = counted
+        return _summarise(parts, crossings)
+
+
+_PER_FRAME = ("mel_db", "chroma", "valley", "peak", "centroid_bandwidth", "crossings")
+_TINY = np.finfo(np.float32).tiny
+_TOP_DB = 80.0
+
+
+def _db_to_power(db: np.ndarray) -> np.ndarray:
+    return np.power(10.0, 0.1 * db, dtype=db.dtype)
+
+
+def _db_unfloored(power: np.ndarray) -> np.ndarray:
+    """``librosa.power_to_db`` without its ``top_db`` floor (ref 1, amin 1e-10)."""
+    return 10.0 * np.log10(np.maximum(power, 1e-10))
+
+
+def _floored(db: np.ndarray) -> np.ndarray:
+    """``librosa.power_to_db``'s floor: nothing more than ``_TOP_DB`` below the loudest value."""
+    return np.maximum(db, db.max() - _TOP_DB)
+
+
+def _summarise(parts: dict[str, np.ndarray], crossings: np.ndarray) -> Features:
+    mel_db = _floored(parts["mel_db"])
+    mfcc = spectral.mfcc(mel_db, n_mfcc=N_MFCC)
+    contrast = _floored(_db_unfloored(parts["peak"])) - _floored(_db_unfloored(parts["valley"]))
+    shape = np.vstack([parts["centroid_bandwidth"], _flatness(mel_db), crossings,
+                       np.sqrt(_db_to_power(mel_db)).mean(0)])
+    onset = spectral.onset_strength(mel_db, n_fft=N_FFT, hop=HOP)
+    tempo, clarity = _tempo(onset)
+    rhythm = np.array([tempo / 200.0, onset.mean(), onset.std(), clarity])
+    delta = np.diff(mfcc, axis=1) if mfcc.shape[1] > 1 else np.zeros_like(mfcc)
+    chroma = parts["chroma"]
+    vector = np.concatenate([
+        mfcc.mean(1), mfcc.std(1), delta.std(1), chroma.mean(1), chroma.std(1),
+        contrast.mean(1), contrast.std(1), shape.mean(1), shape.std(1), rhythm,
+    ]).astype(np.float32)
+    frames = segment_means(np.vstack([mfcc[1:], contrast]), SEGMENT_FRAMES)
+    return Features(vector, frames, tempo)
 
 
 def extract(mono: np.ndarray) -> Features:
-    """Compute a track's feature vector and segment frames.
+    """Compute a track's feature vector and segment frames from a signal in memory.
 
     Parameters
     ----------
     mono : np.ndarray [shape=(n,)]
-        Mono signal at ``SR`` Hz (see ``to_mono``).
+        Mono signal at ``SR`` Hz.
 
     Returns
     -------
@@ -93,27 +195,48 @@ def extract(mono: np.ndarray) -> Features:
     ValueError
         If the signal is shorter than one analysis window.
     """
-    if mono.size < N_FFT:
-        raise ValueError(f"signal too short to analyse ({mono.size} samples < {N_FFT})")
-    magnitude = np.abs(librosa.stft(mono, n_fft=N_FFT, hop_length=HOP))
-    power = magnitude**2
-    mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=SR, n_mels=N_MELS))
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC)
-    # tuning=0 skips librosa's pitch-tracking tuning estimate, which costs more than all the rest
-    chroma = librosa.feature.chroma_stft(S=power, sr=SR, tuning=0.0)
-    contrast = librosa.feature.spectral_contrast(S=magnitude, sr=SR)
-    spectral = np.vstack([*_centroid_bandwidth(magnitude), _flatness(mel_db),
-                          _zero_crossings(mono, mfcc.shape[1]), librosa.db_to_amplitude(mel_db).mean(0)])
-    onset = librosa.onset.onset_strength(S=mel_db, sr=SR)
-    tempo, clarity = _tempo(onset)
-    rhythm = np.array([tempo / 200.0, onset.mean(), onset.std(), clarity])
-    delta = np.diff(mfcc, axis=1) if mfcc.shape[1] > 1 else np.zeros_like(mfcc)
-    vector = np.concatenate([
-        mfcc.mean(1), mfcc.std(1), delta.std(1), chroma.mean(1), chroma.std(1),
-        contrast.mean(1), contrast.std(1), spectral.mean(1), spectral.std(1), rhythm,
-    ]).astype(np.float32)
-    frames = segment_means(np.vstack([mfcc[1:], contrast]), SEGMENT_FRAMES)
-    return Features(vector, frames, tempo)
+    extractor = FeatureExtractor()
+    feed_in_slices(extractor, mono)
+    return extractor.result()
+
+
+class AnalysisFeed:
+    """Mixes blocks of any rate and channel count to mono at ``SR`` Hz, into a ``FeatureExtractor``.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate of the blocks.
+    channels : int
+        Their channels.
+    """
+
+    def __init__(self, sr: int, channels: int):
+        self.extractor = FeatureExtractor()
+        self._mix = np.full(channels, 1 / channels, dtype=np.float32)
+        self._left = MAX_ANALYSIS_S * sr  # input frames still wanted
+        # soxr's medium quality, as librosa's "soxr_mq"; streaming, so blocks join seamlessly
+        self._resampler = None if sr == SR else soxr.ResampleStream(sr, SR, 1, dtype="float32",
+                                                                    quality="MQ")
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples, ``np.ndarray [shape=(n, channels)]``."""
+        if self._left <= 0:
+            return
+        block = block[: self._left]
+        self._left -= len(block)
+        # BLAS mixes channels far faster than a strided mean over axis 1
+        mono = block @ self._mix
+        if self._resampler is not None:
+            mono = self._resampler.resample_chunk(mono, last=False)
+        self.extractor.feed(mono)
+
+    def result(self) -> Features:
+        """Features of everything fed (see ``FeatureExtractor.result``)."""
+        if self._resampler is not None:
+            self.extractor.feed(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+            self._resampler = None
+        return self.extractor.result()
 
 
 def segment_means(matrix: np.ndarray, width: int) -> np.ndarray:
@@ -136,7 +259,41 @@ def segment_means(matrix: np.ndarray, width: int) -> np.ndarray:
     return used.reshape(d, n, -1).mean(axis=2).T.astype(np.float32)
 
 
-_FREQS = librosa.fft_frequencies(sr=SR, n_fft=N_FFT).astype(np.float32)
+_FREQS = spectral.fft_frequencies(sr=SR, n_fft=N_FFT).astype(np.float32)
+_MEL_BASIS = spectral.mel_filters(sr=SR, n_fft=N_FFT, n_mels=N_MELS)
+# no tuning estimate (librosa's pitch tracking costs more than all the rest): A = 440 Hz
+_CHROMA_BASIS = spectral.chroma_filters(sr=SR, n_fft=N_FFT)
+
+
+def _contrast_bands(n_bands: int = 6, fmin: float = 200.0, quantile: float = 0.02) -> list[tuple]:
+    """Rows and quantile counts of ``librosa.feature.spectral_contrast``'s octave bands."""
+    edges = np.concatenate(([0.0], fmin * 2.0 ** np.arange(n_bands + 1)))
+    bands = []
+    for k, (low, high) in enumerate(itertools.pairwise(edges)):
+        band = (low <= _FREQS) & (high >= _FREQS)
+        inside = np.flatnonzero(band)
+        if k > 0:
+            band[inside[0] - 1] = True
+        if k == n_bands:
+            band[inside[-1] + 1 :] = True
+        rows = np.flatnonzero(band)
+        count = max(int(np.rint(quantile * rows.size)), 1)
+        stop = rows[-1] if k < n_bands else rows[-1] + 1  # librosa drops a band's top bin
+        bands.append((slice(rows[0], stop), count))
+    return bands
+
+
+_CONTRAST_BANDS = _contrast_bands()
+
+
+def _band_valleys_peaks(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the quietest and loudest bins per octave band and frame, as librosa's contrast."""
+    valley = np.empty((len(_CONTRAST_BANDS), magnitude.shape[1]))
+    peak = np.empty_like(valley)
+    for k, (rows, count) in enumerate(_CONTRAST_BANDS):
+        ordered = np.sort(magnitude[rows], axis=0)
+        valley[k], peak[k] = ordered[:count].mean(axis=0), ordered[-count:].mean(axis=0)
+    return valley, peak
 
 
 def _centroid_bandwidth(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,15 +306,8 @@ def _centroid_bandwidth(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _flatness(mel_db: np.ndarray) -> np.ndarray:
     # Wiener entropy on the mel bands: noise-like frames near 1, tonal frames near 0.
-    power = librosa.db_to_power(mel_db) + 1e-10
+    power = _db_to_power(mel_db) + 1e-10
     return np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0)
-
-
-def _zero_crossings(mono: np.ndarray, n_frames: int) -> np.ndarray:
-    crossings = np.zeros(n_frames * HOP, dtype=np.float32)
-    flips = np.signbit(mono[1:]) != np.signbit(mono[:-1])
-    crossings[: min(flips.size, crossings.size)] = flips[: crossings.size]
-    return crossings.reshape(n_frames, HOP).mean(axis=1)
 
 
 def _tempo(onset: np.ndarray) -> tuple[float, float]:
@@ -168,7 +318,7 @@ def _tempo(onset: np.ndarray) -> tuple[float, float]:
     """
     onset = onset - onset.mean()
     max_lag = int(2 * SR / HOP)
-    ac = librosa.autocorrelate(onset, max_size=max_lag + 1)
+    ac = spectral.autocorrelate(onset, max_size=max_lag + 1)
     lags = np.arange(1, ac.size)
     if ac.size < 12 or ac[0] <= 0:
         return 0.0, 0.0

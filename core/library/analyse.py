@@ -1,4 +1,5 @@
-"""Analyse one file: tags, decode, quality, loudness, optional enhanced copy, features.
+"""Analyse one file: tags, one streaming decode feeding quality, loudness and features; optional
+enhanced copy.
 
 Pure work with no database: it runs in worker processes and returns a ``TrackAnalysis`` (or raises
 ``DecodeError`` with the reason the file is skipped).
@@ -13,11 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core.audio import decode, loudness, quality, tags
 from core.audio.enhance import EnhanceOptions, write_enhanced_copy
+from core.audio.loudness import LoudnessMeter
+from core.audio.quality import QualityMeter
+from core.audio.stream import BlockStream, run_stream
 from core.errors import DecodeError
 from core.features import extract
+from core.features.extract import AnalysisFeed
 
 LOSSLESS_FORMATS = frozenset({"WAV", "FLAC", "AIFF", "WAVEX", "W64"})
 
@@ -45,7 +51,12 @@ def track_id(path: str | os.PathLike) -> str:
 
 
 def analyse_file(path: str, options: AnalyseOptions | None = None) -> TrackAnalysis:
-    """Analyse one audio file.
+    """Analyse one audio file in one streaming pass.
+
+    The file is decoded block by block (FFmpeg, else libsndfile) and every block goes to the
+    quality checks, the loudness meter and the feature extractor in turn; no step holds the whole
+    signal, so memory does not grow with the file's length. An enhanced copy (``options.enhance``)
+    decodes the file a second time.
 
     Parameters
     ----------
@@ -57,6 +68,7 @@ def analyse_file(path: str, options: AnalyseOptions | None = None) -> TrackAnaly
     Returns
     -------
     TrackAnalysis
+        ``timings`` holds seconds per stage: decode, tags, quality, loudness, features, enhance.
 
     Raises
     ------
@@ -64,38 +76,61 @@ def analyse_file(path: str, options: AnalyseOptions | None = None) -> TrackAnaly
         If the file cannot be read as audio; the message is the reason shown to the user.
     """
     options = options or AnalyseOptions()
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = now - clock
-        clock = now
-
     source = Path(path)
     stat = source.stat() if source.exists() else None
     info = decode.probe(source)
-    y, sr = decode.read(source)
-    lap("decode")
+    lossless = info.format in LOSSLESS_FORMATS
+    # The blocks' matrix products are small: BLAS threads would only spin, doubling the CPU time
+    # (and the import already runs one process per core).
+    with threadpool_limits(limits=1, user_api="blas"):
+        report, level, features, timings = run_stream(
+            source, lambda opened: _measure(opened, info.frames, lossless))
+    clock = time.perf_counter()
     meta = tags.read_tags(source)
-    lap("tags")
-    report = quality.check(y, sr, lossless=info.format in LOSSLESS_FORMATS)
-    lap("quality")
-    level = loudness.measure(y, sr)
-    lap("loudness")
-    try:
-        features = extract.extract(extract.to_mono(y, sr))
-    except ValueError as exc:
-        raise DecodeError(f"{exc}: {source}") from exc
-    lap("features")
+    timings["tags"] = time.perf_counter() - clock
     doc = _document(source, stat, info, meta, report, level, features)
     if options.enhance is not None and options.library_dir:
+        clock = time.perf_counter()
+        y, sr = decode.read(source)
         copy = write_enhanced_copy(y, sr, doc, Path(options.library_dir), options.enhance)
         doc["path"], doc["original_path"] = str(copy.path), str(source)
         doc["copy"] = copy.as_dict()
-        lap("enhance")
+        timings["enhance"] = time.perf_counter() - clock
     return TrackAnalysis(doc, features.frames, timings)
+
+
+def _measure(opened: BlockStream, expected_frames: int, lossless: bool) -> tuple:
+    """Feed every block of a decoding file to each meter; their results and seconds per stage."""
+    meters = {"quality": QualityMeter(opened.samplerate, opened.channels, lossless=lossless,
+                                      expected_frames=expected_frames),
+              "loudness": LoudnessMeter(opened.samplerate, opened.channels),
+              "features": AnalysisFeed(opened.samplerate, opened.channels)}
+    timings = dict.fromkeys(["decode", *meters], 0.0)
+    try:
+        _feed_all(opened, meters, timings)
+        results = []
+        for name, meter in meters.items():
+            start = time.perf_counter()
+            results.append(meter.result())
+            timings[name] += time.perf_counter() - start
+    except ValueError as exc:  # a corrupt stream, or too short to analyse
+        raise DecodeError(f"{exc}: {opened.path}") from exc
+    return (*results, timings)
+
+
+def _feed_all(opened: BlockStream, meters: dict, timings: dict[str, float]) -> None:
+    frames, clock = 0, time.perf_counter()
+    for block in opened.blocks:
+        timings["decode"] += time.perf_counter() - clock
+        frames += len(block)
+        for name, meter in meters.items():
+            start = time.perf_counter()
+            meter.feed(block)
+            timings[name] += time.perf_counter() - start
+        clock = time.perf_counter()
+    timings["decode"] += time.perf_counter() - clock
+    if frames == 0:
+        raise DecodeError(f"decoded to zero samples: {opened.path}")
 
 
 def _document(source: Path, stat, info: decode.AudioInfo, meta: tags.Tags,
