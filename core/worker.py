@@ -98,6 +98,7 @@ class RecommenderWorker:
         ensure_topics(self.bootstrap, self.topic)  # a restarted in-memory broker has none
         self.consumer = KafkaConsumer(
             self.topic, bootstrap_servers=self.bootstrap, group_id=self.group,
+            bootstrap_timeout_ms=5000,
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=1000,
             max_poll_records=50, max_poll_interval_ms=self.max_poll_interval_ms,

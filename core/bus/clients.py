@@ -54,7 +54,7 @@ def new_producer(bootstrap: str, *, ordered: bool = False) -> KafkaProducer:
     """
     extra = {"max_in_flight_requests_per_connection": 1, "retries": 0} if ordered else {}
     return KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=5000,
-                         max_block_ms=5000, **extra)
+                         max_block_ms=5000, bootstrap_timeout_ms=5000, **extra)
 
 
 def close_quietly(client, timeout_s: float) -> None:

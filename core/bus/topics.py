@@ -25,8 +25,9 @@ def ensure_topics(bootstrap: str, events_topic: str) -> None:
     """
     wanted = {events_topic: PARTITIONS, RECOMMENDATIONS: PARTITIONS, DEAD_LETTER: 1}
     try:
+        # A short bootstrap timeout (default 30 s): callers retry with their own backoff.
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000,
-                                 client_id="encore-admin")
+                                 bootstrap_timeout_ms=5000, client_id="encore-admin")
     except KafkaError as exc:
         raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
     try:
