@@ -1,0 +1,135 @@
+"""``rescan`` and ``encore rescan`` against a real MongoDB and real generated audio files."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import soundfile as sf
+
+from core.events import make_event
+from core.library.analyse import track_id
+from core.library.folders import add_folder, list_folders, outermost, remove_folder
+from core.library.rescan import rescan
+from core.playlists.store import Playlists
+from tests.audio import music_like, write
+
+
+def _library(root, count=4, compressed=()):
+    """Generated songs ``song {i}.wav`` (``.ogg`` for the indices in ``compressed``)."""
+    for i in range(count):
+        ext = "ogg" if i in compressed else "wav"
+        write(root / f"song {i}.{ext}", music_like(i % 4, seed=i), 22050)
+    return root
+
+
+def _history(store, track, session="s1"):
+    """A play, a like and a playlist entry of ``track``, as the player and the worker leave them."""
+    store.record_play(make_event("play", track, session).as_doc())
+    store.db.likes.insert_one({"_id": track, "ts": 1.0})
+    return Playlists(store).create("favourites", [track]).id
+
+
+def test_folders_are_remembered_once_and_nested_ones_collapse(store, tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    first = add_folder(store, tmp_path / "a", watch=False)
+    again = add_folder(store, tmp_path / "a")
+    assert again == first and not again.watch
+    add_folder(store, tmp_path / "a" / "b")
+    assert [f.path for f in list_folders(store)] == [str(tmp_path / "a"), str(tmp_path / "a" / "b")]
+    assert outermost([f.path for f in list_folders(store)]) == [str(tmp_path / "a")]
+    assert remove_folder(store, tmp_path / "a") and not remove_folder(store, tmp_path / "a")
+    try:
+        add_folder(store, tmp_path / "missing")
+    except FileNotFoundError as exc:
+        assert "missing" in str(exc)
+    else:
+        raise AssertionError("a missing folder was remembered")
+
+
+def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
+    root = _library(tmp_path / "music", compressed=(1,))
+    add_folder(store, root)
+    first = rescan(store, jobs=1)
+    assert sorted(first.imported) == sorted(str(p) for p in root.glob("song *"))
+    kept, renamed, reencoded = (str(root / f"song {i}.{e}") for i, e in enumerate(("wav", "ogg", "wav")))
+    renamed_doc = store.get_track(renamed)
+    playlist = _history(store, track_id(renamed))
+    store.db.likes.insert_one({"_id": track_id(reencoded), "ts": 2.0})
+    store.tracks.update_one({"_id": track_id(renamed)}, {"$set": {"play_count": 7}})
+    generation = store.generation()
+
+    (root / "song 3.wav").unlink()  # deleted
+    # Added: as long as the deleted one, so of the same size, but a different recording.
+    write(root / "new" / "song 4.wav", music_like(1, seed=40), 22050)
+    (root / "moved").mkdir()
+    os.rename(renamed, root / "moved" / "renamed.ogg")  # moved: same bytes
+    y, sr = sf.read(reencoded)
+    sf.write(root / "moved" / "song 2.flac", y, sr)  # moved and re-encoded: same audio, new size
+    os.unlink(reencoded)
+    report = rescan(store, jobs=1)
+
+    new_renamed, new_flac = str(root / "moved" / "renamed.ogg"), str(root / "moved" / "song 2.flac")
+    assert report.imported == [str(root / "new" / "song 4.wav")]
+    assert report.removed == [str(root / "song 3.wav")]
+    assert sorted(report.moved) == sorted([(renamed, new_renamed), (reencoded, new_flac)])
+    assert report.skipped == []
+    moved_id = track_id(new_renamed)
+    moved_doc = store.get_track(moved_id)
+    assert moved_doc["play_count"] == 7
+    # Same size and duration: the analysis was copied, not redone (no decode).
+    assert (moved_doc["imported_at"], moved_doc["cluster"]) == (renamed_doc["imported_at"],
+                                                                renamed_doc["cluster"])
+    assert moved_doc["title"] == "renamed"  # tags are read again: the file name is the title
+    assert [p["track_id"] for p in store.plays.find({})] == [moved_id]
+    assert {d["_id"] for d in store.db.likes.find({})} == {moved_id, track_id(new_flac)}
+    assert Playlists(store).get(playlist).tracks == (moved_id,)
+    gone = [track_id(p) for p in (renamed, reencoded, root / "song 3.wav")]
+    assert store.tracks.count_documents({"_id": {"$in": gone}}) == 0
+    assert store.frames.count_documents({"_id": {"$in": gone}}) == 0
+    assert store.count_tracks() == 4 and store.get_track(kept)
+    assert store.generation() > generation
+
+
+def test_unchanged_library_is_only_stat_ed(store, tmp_path):
+    root = _library(tmp_path / "music", count=2)
+    rescan(store, [str(root)], jobs=1)
+    # Same size and mtime, but no longer audio: a rescan that opened the file would skip it.
+    target = root / "song 0.wav"
+    stat = target.stat()
+    target.write_bytes(b"\0" * stat.st_size)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    report = rescan(store, [str(root)], jobs=1)
+    assert report.as_json() == {"imported": [], "removed": [], "moved": [], "skipped": []}
+
+
+def test_missing_folder_keeps_its_tracks(store, tmp_path):
+    root = _library(tmp_path / "music", count=2)
+    add_folder(store, root)
+    rescan(store, jobs=1)
+    shutil.move(root, tmp_path / "unmounted")
+    report = rescan(store, jobs=1)
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (str(root), "folder not found; its tracks are kept")]
+    assert report.removed == [] and store.count_tracks() == 2
+
+
+def test_rescan_command_prints_one_json_object(env_for_cli, tmp_path):
+    root = _library(tmp_path / "music", count=2)
+    env = env_for_cli
+
+    def encore(*args):
+        proc = subprocess.run([sys.executable, "-m", "core.cli", "rescan", "--json", "--jobs", "1",
+                               *args], capture_output=True, text=True, env=env, timeout=600,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    assert sorted(encore(str(root))["imported"]) == sorted(str(p) for p in root.glob("*.wav"))
+    os.rename(root / "song 0.wav", root / "first song.wav")
+    (root / "song 1.wav").unlink()
+    assert encore() == {"imported": [], "removed": [str(root / "song 1.wav")],
+                        "moved": [{"from": str(root / "song 0.wav"),
+                                   "to": str(root / "first song.wav")}],
+                        "skipped": []}

@@ -1,0 +1,51 @@
+"""The library watcher: real files created, renamed and deleted in a watched folder."""
+
+import os
+import queue
+import time
+
+from core.library.analyse import track_id
+from core.library.folders import add_folder
+from core.library.watch import LibraryWatcher
+from tests.audio import music_like, write
+
+DEADLINE_S = 240  # imports start analysis processes; a loaded machine is slow
+
+
+def _next_change(reports: queue.Queue):
+    """The next report that changed something (a batch may also be empty: events of a write
+    can straddle the quiet period)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        report = reports.get(timeout=max(0.1, deadline - time.monotonic()))
+        if report.imported or report.removed or report.moved:
+            return report
+
+
+def test_watcher_follows_new_renamed_and_deleted_files(store, tmp_path):
+    root = tmp_path / "music"
+    root.mkdir()
+    add_folder(store, root)
+    reports, errors = queue.Queue(), []
+    watcher = LibraryWatcher(store, reports.put, quiet_s=0.5, on_error=errors.append, jobs=1)
+    watcher.start()
+    try:
+        song = write(tmp_path / "staging" / "song.wav", music_like(0, seed=1), 22050)
+        os.rename(song, root / "song.wav")  # appears complete, as a finished download does
+        assert _next_change(reports).imported == [str(root / "song.wav")]
+        store.record_play({"event_id": "e1", "track_id": track_id(root / "song.wav"), "ts": 1.0,
+                           "session_id": "s", "type": "play"})
+
+        (root / "sub").mkdir()
+        os.rename(root / "song.wav", root / "sub" / "renamed.wav")
+        report = _next_change(reports)
+        assert report.moved == [(str(root / "song.wav"), str(root / "sub" / "renamed.wav"))]
+        assert store.plays.find_one({"event_id": "e1"})["track_id"] == track_id(
+            root / "sub" / "renamed.wav")
+
+        os.unlink(root / "sub" / "renamed.wav")
+        assert _next_change(reports).removed == [str(root / "sub" / "renamed.wav")]
+        assert store.count_tracks() == 0
+    finally:
+        watcher.stop()
+    assert errors == []
