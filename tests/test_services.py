@@ -1,4 +1,4 @@
-"""The local stack: start, reuse from a second process, status, and no orphans."""
+"""``encore services``: up/down/status, safe stops, kept ports, private files, explicit config."""
 
 import json
 import os
@@ -7,74 +7,168 @@ import subprocess
 import sys
 import time
 
-from core.config import Config
-from core.services import LocalStack
+import pymongo
+import pytest
+
+from core.services import mongo_uri
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is dead for our purposes.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _wait_dead(pid, timeout=15):
+def wait_for(predicate, timeout=30.0, what="the condition"):
+    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-STARTER = """
-import sys, time, json
-from pathlib import Path
-from core.config import Config
-from core.services import LocalStack
-stack = LocalStack(Config(Path(sys.argv[1]), None, None))
-info = {name: stack.ensure(name).__dict__ for name in ("mongo", "kafka")}
-print(json.dumps(info), flush=True)
-time.sleep(600)
-"""
-
-
-def test_children_die_with_their_parent_and_a_second_process_reuses_the_stack(tmp_path):
-    parent = subprocess.Popen([sys.executable, "-c", STARTER, str(tmp_path)],
-                              stdout=subprocess.PIPE, text=True)
+def alive(pid):
+    """Whether ``pid`` runs (a zombie is dead for our purposes)."""
     try:
-        info = json.loads(parent.stdout.readline())
-        # A second process (here: this one) finds the running pair instead of starting another.
-        found = LocalStack(Config(tmp_path, None, None)).status()
-        assert {n: found[n].port for n in found} == {n: info[n]["port"] for n in info}
-        status = subprocess.run([sys.executable, "-m", "player.launch", "services", "status"],
-                                env={**os.environ, "ENCORE_DATA_DIR": str(tmp_path)},
-                                capture_output=True, text=True, check=True).stdout
-        for name in ("mongo", "kafka"):
-            assert f"{name}: running on 127.0.0.1:{info[name]['port']}" in status
-        assert f"data {tmp_path / 'services' / 'mongo'}" in status
-    finally:
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(10)
-    for name in ("mongo", "kafka"):
-        assert _wait_dead(info[name]["pid"]), f"{name} outlived its parent"
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def cli_env(data, **extra):
+    """Environment for ``encore`` on the local stack in ``data`` (no servers configured)."""
+    env = {**os.environ, "ENCORE_DATA_DIR": str(data), **extra}
+    env.pop("ENCORE_MONGO_URI", None)
+    env.pop("ENCORE_KAFKA_BOOTSTRAP", None)
+    return env
+
+
+def encore(data, *args, **kwargs):
+    """Run ``encore ARGS`` and return its output (it must succeed)."""
+    done = subprocess.run([sys.executable, "-m", "core.cli", *args], env=kwargs.pop("env", cli_env(data)),
+                          capture_output=True, text=True, timeout=120, **kwargs)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def recorded(data):
+    """``stack.json``."""
+    return json.loads((data / "services" / "stack.json").read_text())
+
+
+def recorded_pids(data):
+    """Every process ``stack.json`` names (servers, and the supervisor where there is one)."""
+    return {name: entry["pid"] for name, entry in recorded(data).items()
+            if isinstance(entry, dict) and "pid" in entry}
+
+
+def kill_recorded(data):
+    """SIGKILL every recorded process, as the OOM killer or a crash would, and wait until gone."""
+    pids = recorded_pids(data)
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not any(alive(pid) for pid in pids.values()), 15, "the killed stack to be gone")
+    return pids
 
 
 def test_services_up_outlives_the_command_and_down_stops_it(tmp_path):
-    env = {**os.environ, "ENCORE_DATA_DIR": str(tmp_path)}
-    encore = [sys.executable, "-m", "player.launch", "services"]
-    up = subprocess.run([*encore, "up"], env=env, capture_output=True, text=True, check=True)
-    assert up.stdout.count("running on 127.0.0.1:") == 2
-    running = LocalStack(Config(tmp_path, None, None)).status()
-    assert set(running) == {"mongo", "kafka"}
-    down = subprocess.run([*encore, "down"], env=env, capture_output=True, text=True, check=True)
-    assert "mongo" in down.stdout and "kafka" in down.stdout
-    assert all(_wait_dead(s.pid) for s in running.values())
-    after = subprocess.run([*encore, "status"], env=env, capture_output=True, text=True, check=True)
-    assert "mongo: not running" in after.stdout and "kafka: not running" in after.stdout
+    data = tmp_path / "new" / "data"
+    up = encore(data, "services", "up")
+    assert up.count("running on 127.0.0.1:") == 2
+    pids = recorded_pids(data)
+    status = encore(data, "services", "status")
+    assert "mongo: running" in status and "kafka: running" in status
+    down = encore(data, "services", "down")
+    assert down.strip() == "stopped: mongo, kafka"
+    assert not any(alive(pid) for pid in pids.values())
+    after = encore(data, "services", "status")
+    assert "mongo: not running" in after and "kafka: not running" in after
+
+
+def _modes(root):
+    found = {root: root.stat().st_mode & 0o777}
+    for path in root.rglob("*"):
+        found[path] = path.stat().st_mode & 0o777
+    return found
+
+
+def test_local_servers_files_are_private_to_the_user(tmp_path):
+    data = tmp_path / "data"
+    encore(data, "services", "up", preexec_fn=lambda: os.umask(0o022))
+    try:
+        assert data.stat().st_mode & 0o777 == 0o700  # Encore created it: the outbox lives here
+        modes = _modes(data / "services")
+        assert (data / "services" / "mongo" / "WiredTiger") in modes  # the database's own files too
+        shared = {str(p): oct(m) for p, m in modes.items() if m & 0o077}
+        assert not shared, f"readable by others: {shared}"
+    finally:
+        encore(data, "services", "down")
+
+
+def test_down_does_not_signal_a_pid_that_is_now_another_process(tmp_path):
+    encore(tmp_path, "services", "up")
+    kill_recorded(tmp_path)
+    # After a reboot the recorded PIDs belong to other programs: here, sleepers of ours.
+    state = recorded(tmp_path)
+    sleepers = [subprocess.Popen(["sleep", "60"]) for _ in recorded_pids(tmp_path)]
+    try:
+        entries = [entry for entry in state.values() if isinstance(entry, dict) and "pid" in entry]
+        for entry, sleeper in zip(entries, sleepers, strict=True):
+            entry["pid"] = sleeper.pid
+        (tmp_path / "services" / "stack.json").write_text(json.dumps(state))
+        down = encore(tmp_path, "services", "down")
+        assert down.strip() == "stopped: nothing was running"
+        assert all(sleeper.poll() is None for sleeper in sleepers), "down signalled another program"
+    finally:
+        for sleeper in sleepers:
+            sleeper.kill()
+            sleeper.wait()
+
+
+def test_status_and_down_agree_after_the_stack_was_killed(tmp_path):
+    encore(tmp_path, "services", "up")
+    kill_recorded(tmp_path)
+    status = encore(tmp_path, "services", "status")
+    assert "mongo: not running" in status and "kafka: not running" in status
+    assert encore(tmp_path, "services", "down").strip() == "stopped: nothing was running"
+
+
+def _ports(data):
+    return {name: entry["port"] for name, entry in recorded(data).items() if name in ("mongo", "kafka")}
+
+
+def test_a_restarted_stack_keeps_its_ports(tmp_path):
+    encore(tmp_path, "services", "up")
+    ports = _ports(tmp_path)
+    encore(tmp_path, "services", "down")
+    encore(tmp_path, "services", "up")  # players and workers still know the old addresses
+    try:
+        assert _ports(tmp_path) == ports
+        # A server that dies comes back on its port by itself.
+        old = recorded_pids(tmp_path)["kafka"]
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: recorded_pids(tmp_path).get("kafka", old) != old, 30, "the broker to restart")
+        assert _ports(tmp_path) == ports
+    finally:
+        encore(tmp_path, "services", "down")
+
+
+HOSTILE = '[server]\nenable_test_commands = true\n'
+
+
+@pytest.mark.parametrize("where", ["cwd", "home"])
+def test_the_database_reads_no_secantusd_toml_from_the_current_folder_or_home(tmp_path, where):
+    cwd, home = tmp_path / "cwd", tmp_path / "home"
+    found = cwd / "secantusd.toml" if where == "cwd" else home / ".secantus" / "secantusd.toml"
+    found.parent.mkdir(parents=True)
+    cwd.mkdir(exist_ok=True)
+    found.write_text(HOSTILE)
+    data = tmp_path / "data"
+    encore(data, "services", "up", cwd=cwd, env=cli_env(data, HOME=str(home)))
+    try:
+        client = pymongo.MongoClient(mongo_uri(_ports(data)["mongo"]), serverSelectionTimeoutMS=5000)
+        with pytest.raises(pymongo.errors.OperationFailure, match="no such command"):
+            client.admin.command("configureFailPoint", "failCommand", mode="off")
+        client.close()
+    finally:
+        encore(data, "services", "down")
 
 
 ORPHAN = """
@@ -98,5 +192,5 @@ def test_a_busy_database_server_still_follows_its_parent_out():
     proc = subprocess.run([sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=30,
                           check=True)
     pid = int(proc.stdout.split()[0])
-    assert _alive(pid)  # orphaned, and it ignores SIGTERM
-    assert _wait_dead(pid, timeout=5)  # the watchdog's hard exit after its grace period
+    assert alive(pid)  # orphaned, and it ignores SIGTERM
+    wait_for(lambda: not alive(pid), 5, "the watchdog's hard exit after its grace period")
