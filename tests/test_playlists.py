@@ -1,6 +1,11 @@
 """Playlists in a real MongoDB, and M3U8/XSPF files that round-trip through them."""
 
+import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +14,7 @@ from core.library.analyse import track_id
 from core.playlists.formats import export_playlist, import_playlist
 from core.playlists.store import Playlists
 from core.playlists.xspf import NS
+from core.store.mongo import MongoStore
 
 NAMES = ["Sigur Rós/Ágætis byrjun/01 Intro.flac", "日本語/曲 #1 100%.ogg", "plain/a&b <c>.mp3",
          "plain/d.wav"]
@@ -114,3 +120,30 @@ def test_bad_playlist_files_are_clear_errors(store, tmp_path):
     with pytest.raises(ValueError, match=r"unknown playlist format '\.txt'"):
         import_playlist(Playlists(store), tmp_path / "list.txt")
     assert Playlists(store).list() == []
+
+
+def test_playlist_command(env_for_cli, mongo_uri, tmp_path):
+    cli_store = MongoStore(mongo_uri, os.environ["ENCORE_DB"])
+    song = tmp_path / "música" / "canción.ogg"
+    song.parent.mkdir()
+    song.write_bytes(b"x")
+    cli_store.tracks.insert_one({"_id": track_id(song), "path": str(song), "source_path": str(song),
+                                 "title": "Canción", "artist": "Él", "duration_s": 3.0})
+    (tmp_path / "in.m3u8").write_text("música/canción.ogg\nmúsica/otra.ogg\n", encoding="utf-8")
+
+    def encore(*args):
+        proc = subprocess.run([sys.executable, "-m", "core.cli", "playlist", *args, "--json"],
+                              capture_output=True, text=True, env=env_for_cli, timeout=120,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    imported = encore("import", str(tmp_path / "in.m3u8"), "--name", "Fiesta")
+    assert (imported["name"], imported["tracks"]) == ("Fiesta", 1)
+    assert imported["missing"] == [{"entry": str(tmp_path / "música" / "otra.ogg"),
+                                    "reason": "file not found"}]
+    assert [p["name"] for p in encore("list")] == ["Fiesta"]
+    assert [t["title"] for t in encore("show", "Fiesta")["tracks"]] == ["Canción"]
+    written = encore("export", "Fiesta", str(tmp_path / "out.xspf"), "--relative")["written"]
+    assert "m%C3%BAsica/canci%C3%B3n.ogg" in Path(written).read_text(encoding="utf-8")
+    cli_store.close()
