@@ -147,10 +147,14 @@ class _TruePeak:
         blocks plus ``2 * _PAD`` frames) and their sample peaks."""
         self.best = max(self.best, float(peaks.max(initial=0.0)))
         candidates = np.flatnonzero(peaks * _OVERSHOOT > self.best)
+        rows, columns = context.strides
+        # overlapping views of the blocks with their context: one copy per taken block
+        segments = np.lib.stride_tricks.as_strided(
+            context, (len(peaks), BLOCK + 2 * _PAD, context.shape[1]), (rows * BLOCK, rows, columns),
+            writeable=False)
         while candidates.size:
             taken = candidates[: _TP_POOL - self._count]
-            index = taken[:, None] * BLOCK + np.arange(BLOCK + 2 * _PAD)
-            self._segments[self._count : self._count + taken.size] = context[index]
+            self._segments[self._count : self._count + taken.size] = segments[taken]
             self._peaks[self._count : self._count + taken.size] = peaks[taken]
             self._count += taken.size
             candidates = candidates[taken.size :]
@@ -171,13 +175,36 @@ class _TruePeak:
         return self.best
 
     def _oversampled_peak(self, which: np.ndarray) -> float:
-        if which.size == 0:
-            return 0.0
-        best, start = 0.0, len(_TAPS) // 2 + _PAD * OVERSAMPLE
-        for chunk in np.array_split(which, -(-which.size // _TP_CHUNK)):
-            upsampled = signal.upfirdn(_TAPS, self._segments[chunk], up=OVERSAMPLE, axis=1)
-            best = max(best, float(np.abs(upsampled[:, start : start + BLOCK * OVERSAMPLE]).max()))
+        best = 0.0
+        for chunk in np.array_split(which, -(-which.size // _TP_CHUNK)) if which.size else []:
+            best = max(best, _interpolated_peak(self._segments[chunk]))
         return best
+
+
+def _phases() -> list[list[tuple[int, np.float32]]]:
+    """Non-zero taps of each polyphase branch: output ``4 m + p`` is ``sum(h * x[m - k])``."""
+    return [[(k, tap) for k, tap in enumerate(_TAPS[phase::OVERSAMPLE]) if abs(tap) > 1e-6]
+            for phase in range(OVERSAMPLE)]
+
+
+_PHASES = _phases()
+
+
+def _interpolated_peak(segments: np.ndarray) -> float:
+    """Peak of the 4x interpolation of blocks (``segments [shape=(k, BLOCK + 2 * _PAD, ch)]``).
+
+    Equal to ``scipy.signal.upfirdn(_TAPS, segments, up=4, axis=1)`` over the blocks' own
+    outputs, but a dozen shifted multiply-adds per phase run several times faster than
+    upfirdn's general polyphase loop.
+    """
+    best, first = 0.0, 2 * _PAD - 1  # the output beside each block's first frame
+    for taps in _PHASES:
+        (k, tap), *rest = taps
+        total = tap * segments[:, first - k : first - k + BLOCK]
+        for k, tap in rest:
+            total += tap * segments[:, first - k : first - k + BLOCK]
+        best = max(best, float(total.max()), -float(total.min()))
+    return best
 
 
 class QualityMeter:
