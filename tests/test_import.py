@@ -129,14 +129,17 @@ def test_database_down_is_a_clear_error(tmp_path):
         dead.ensure_schema()
 
 
-def test_a_killed_import_leaves_no_analysis_workers(generated_library, env_for_cli):
+def test_a_killed_import_leaves_no_analysis_workers(generated_library, env_for_cli, mongo_uri):
     import signal
     import time
     from pathlib import Path
 
+    from core.store.mongo import MongoStore
+
     command = [sys.executable, "-m", "core.cli", "import", str(generated_library), "--jobs", "2",
                "--no-progress"]
     proc = subprocess.Popen(command, env=env_for_cli, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = MongoStore(mongo_uri, env_for_cli["ENCORE_DB"])
 
     def children() -> set[int]:
         kids = set()
@@ -148,13 +151,18 @@ def test_a_killed_import_leaves_no_analysis_workers(generated_library, env_for_c
                 continue
         return kids
 
-    deadline = time.monotonic() + 60
-    while len(workers := children()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(workers) >= 2
-    time.sleep(1.0)  # the workers are busy analysing
+    # Real progress: the workers run and the import has stored a first track, not a fixed sleep.
+    deadline = time.monotonic() + 300
+    while (len(workers := children()) < 2 or store.count_tracks() == 0) and proc.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None and len(workers) >= 2 and store.count_tracks() >= 1
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # Killed mid-import: indexing, the import's last step, never ran.
+    assert proc.returncode == -signal.SIGKILL and store.generation() == 0
+    assert store.count_tracks() < 16
+    store.close()
     deadline = time.monotonic() + 15
     while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)

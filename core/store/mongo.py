@@ -35,6 +35,8 @@ CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 #: Ids per ``$in`` query when streaming many documents by id.
 ID_CHUNK = 500
+#: Frame matrices per cursor batch: what a reader holds at once (a long track's is ~0.5 MB).
+FRAMES_BATCH = 16
 
 
 def _guard(action: str):
@@ -248,12 +250,13 @@ class MongoStore:
         """Stream stored segment-frame matrices (of the given tracks, or all), in ``_id`` order."""
         # Sorted, so that models learnt from them do not depend on import completion order
         if ids is None:
-            yield from self.frames.find({}, batch_size=200, sort=[("_id", ASCENDING)])
+            yield from self.frames.find({}, batch_size=FRAMES_BATCH, sort=[("_id", ASCENDING)])
             return
         wanted = sorted(ids)
         for start in range(0, len(wanted), ID_CHUNK):
             chunk = wanted[start:start + ID_CHUNK]
-            yield from self.frames.find({"_id": {"$in": chunk}}, sort=[("_id", ASCENDING)])
+            yield from self.frames.find({"_id": {"$in": chunk}}, batch_size=FRAMES_BATCH,
+                                        sort=[("_id", ASCENDING)])
 
     @_guard("updating tracks")
     def update_many(self, updates: list[tuple[str, dict]]) -> None:
