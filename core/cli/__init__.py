@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from core.cli import (
     analysis_worker_cmd,
     import_cmd,
+    playlist_cmd,
+    radio_cmd,
     recommend_cmd,
     rescan_cmd,
     services_cmd,
@@ -22,7 +24,7 @@ from core.config import load_config
 from core.errors import EncoreError
 
 SUBCOMMANDS = (import_cmd, recommend_cmd, services_cmd, worker_cmd, analysis_worker_cmd, web_cmd,
-               rescan_cmd)
+               rescan_cmd, radio_cmd, playlist_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

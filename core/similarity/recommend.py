@@ -2,35 +2,32 @@
 
 Candidates come from indexed MongoDB queries per seed (same cluster, or any shared band key).
 Each is scored by the exact Jaccard similarity of its shingle set with the seed's, blended with
-the cosine similarity of their library-standardised timbre vectors (``SHINGLE_WEIGHT``): on the
+the cosine similarity of their library-standardised timbre vectors (``pool.SHINGLE_WEIGHT``): on the
 real soundtracks the blend beats either alone, with and without tags (``bench/quality.py``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from core.errors import NotFoundError
-from core.features.extract import TIMBRE_MASK
 from core.similarity.clustering import ClusterModel
-from core.similarity.shingles import jaccard
+from core.similarity.pool import Pool, Similarity
+from core.similarity.reasons import explain, loudness_of
 from core.store.mongo import MongoStore
 
-#: Above this similarity, with the same duration, two tracks are copies of one recording.
-DUPLICATE_JACCARD = 0.9
-DUPLICATE_SECONDS = 1.0
-#: Share of the score from shingle Jaccard; the rest is timbre-vector cosine mapped to [0, 1].
-SHINGLE_WEIGHT = 0.35
 SEED_FIELDS = {"path": 1, "source_path": 1, "original_path": 1, "shingles": 1, "lsh": 1,
                "cluster": 1, "duration_s": 1, "indexed": 1, "features.vector": 1}
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One recommended track and why."""
+    """One recommended track, its score and a plain-language reason (numbers in ``details``)."""
 
     id: str
     path: str
@@ -38,22 +35,12 @@ class Recommendation:
     artist: str | None
     album: str | None
     score: float
-    jaccard: float
-    same_cluster: bool
+    why: str
+    details: dict
 
     def as_dict(self) -> dict:
-        """Plain dict for JSON."""
-        return asdict(self)
-
-    @property
-    def why(self) -> str:
-        """A short human reason."""
-        shared = "same cluster, " if self.same_cluster else ""
-        return f"{shared}{self.score:.0%} match, {self.jaccard:.0%} shared sound shingles"
-
-
-def _shingles(doc: dict) -> np.ndarray:
-    return np.frombuffer(doc.get("shingles") or b"", dtype=np.uint64)
+        """Plain dict for JSON (``details`` shared, not copied)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def require_indexed(doc: dict) -> dict:
@@ -94,9 +81,39 @@ class Recommender:
         self._by_id: dict[str, dict] = {}
         self._by_cluster: dict[int, list[str]] = {}
         self._model: tuple[int | None, ClusterModel | None, np.ndarray | None] = (None, None, None)
+        self._size: tuple[int | None, int] = (None, 0)
+        self._pinned = False
+
+    def model(self) -> ClusterModel | None:
+        """The current clustering (its statistics standardise timbre vectors), or ``None``."""
+        return self._clustering()[0]
+
+    def library_size(self) -> int:
+        """Number of indexed tracks, counted once per library generation."""
+        self._sync_cache()
+        if self._size[0] != self._generation:
+            self._size = (self._generation, self.store.count_tracks({"indexed": True}))
+        return self._size[1]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Check the library generation and clustering once for everything inside the block.
+
+        One answer may search around several tracks; without this each search would ask the
+        database again whether the library changed (two round trips each).
+        """
+        self._sync_cache()
+        self._clustering()
+        self._pinned = True
+        try:
+            yield
+        finally:
+            self._pinned = False
 
     def _clustering(self) -> tuple[ClusterModel | None, np.ndarray | None]:
         """The current clustering and its centroids' neighbour order, re-read only on change."""
+        if self._pinned:
+            return self._model[1], self._model[2]
         current = self.store.get_model("kmeans", {"version": 1})  # the version alone is cheap
         if current is None:
             return None, None
@@ -116,6 +133,8 @@ class Recommender:
 
     def _sync_cache(self) -> None:
         """Drop cached candidates when an import has (re)indexed the library since."""
+        if self._pinned:
+            return
         generation = self.store.generation()
         if generation != self._generation:
             self._generation = generation
@@ -146,19 +165,30 @@ class Recommender:
             self._by_cluster.clear()
         self._by_id[doc["_id"]] = doc
 
-    def _candidates(self, seed: dict, excluded: list[str]) -> list[dict]:
+    def candidates(self, seed: dict, excluded: list[str] | set[str], *,
+                   limit: int | None = None) -> list[dict]:
         """LSH collisions, then the seed's cluster, widened to the nearest clusters when few.
 
         Candidate documents are cached per library generation, so a worker serving many sessions
         reads each cluster once instead of once per event; it still never loads the library.
+
+        Parameters
+        ----------
+        seed : dict
+            A track read with ``SEED_FIELDS``.
+        excluded : list or set of str
+            Ids never to return.
+        limit : int, optional
+            Most candidates (default ``candidate_limit``).
         """
         self._sync_cache()
         skip = set(excluded)
+        limit = limit or self.candidate_limit
         found: dict[str, dict] = {}
 
         def take(docs: list[dict]) -> None:
             for doc in docs:
-                if doc["_id"] not in skip and doc.get("indexed") and len(found) < self.candidate_limit:
+                if doc["_id"] not in skip and doc.get("indexed") and len(found) < limit:
                     found.setdefault(doc["_id"], doc)
 
         bands, cluster = seed.get("lsh") or [], seed.get("cluster")
@@ -168,12 +198,12 @@ class Recommender:
             return list(found.values())
         take(self._cluster_docs(cluster))
         probes = 2
-        while len(found) < self.min_candidates:
+        while len(found) < min(self.min_candidates, limit):
             wider = self._nearest_clusters(cluster, probes)
-            if len(wider) < probes:
-                break
             for other in wider:
                 take(self._cluster_docs(other))
+            if len(wider) < probes:  # every cluster has been searched
+                break
             probes *= 2
         return list(found.values())
 
@@ -214,56 +244,69 @@ class Recommender:
              max_per_artist: int | None = 2) -> list[Recommendation]:
         """``recommend`` for seeds already looked up with ``seed`` (no second lookup)."""
         excluded = sorted({d["_id"] for d in seed_docs} | set(exclude))
-        model, _ = self._clustering()
-        best: dict[str, _Scored] = {}
+        best: dict[str, Scored] = {}
         for seed in seed_docs:
-            seed_set, seed_timbre = _shingles(seed), _timbre(seed, model)
-            for cand in self._candidates(seed, excluded):
-                shared = jaccard(seed_set, _shingles(cand))
-                if _same_recording(seed, cand, shared):
+            pool = Pool(self.candidates(seed, excluded), self.model())
+            sim = pool.similarity(seed)
+            copies = pool.copies_of(seed, sim.jaccard)
+            for i, cand in enumerate(pool.docs):
+                if copies[i]:
                     continue
-                score = shared
-                if seed_timbre is not None:
-                    cosine = float(seed_timbre @ _timbre(cand, model))
-                    score = SHINGLE_WEIGHT * shared + (1 - SHINGLE_WEIGHT) * (cosine + 1) / 2
-                scored = _Scored(score, shared, cand.get("cluster") == seed.get("cluster"), cand)
-                if cand["_id"] not in best or score > best[cand["_id"]].score:
+                scored = Scored.of(sim, i, cand, seed)
+                if cand["_id"] not in best or scored.score > best[cand["_id"]].score:
                     best[cand["_id"]] = scored
         ranked = sorted(best.values(), key=lambda item: (-item.score, item.doc["_id"]))
-        return _diversify(ranked, k, max_per_artist)
+        return self.explain(_diversify(ranked, k, max_per_artist))
+
+    def explain(self, picks: list[Scored]) -> list[Recommendation]:
+        """Recommendations with plain-language reasons (one loudness query for all)."""
+        loudness = loudness_of(self.store, [p.doc["_id"] for p in picks] +
+                               [p.reference["_id"] for p in picks]) if picks else {}
+        out = []
+        for p in picks:
+            why, details = explain(p.reference, p.doc, cosine=p.cosine, jaccard=p.jaccard,
+                                   loudness=loudness)
+            out.append(Recommendation(p.doc["_id"], p.doc["path"], p.doc.get("title"),
+                                      p.doc.get("artist"), p.doc.get("album"), round(p.score, 4),
+                                      why, details | p.extra))
+        return out
 
 
 @dataclass(frozen=True)
-class _Scored:
-    score: float
-    jaccard: float
-    same_cluster: bool
-    doc: dict
+class Scored:
+    """A candidate's score and the reference track that explains it.
 
-
-def _timbre(doc: dict, model: ClusterModel | None) -> np.ndarray | None:
-    """Unit-length timbre vector, standardised with the library statistics of the clustering.
-
-    Chroma is left out: it follows the key a piece is in, not how it sounds.
+    Attributes
+    ----------
+    score : float
+    doc : dict
+        The candidate.
+    reference : dict
+        The seed (or session track) it resembles most.
+    jaccard : float
+    cosine : float or None
+        Timbre cosine with ``reference`` (``None`` without timbre vectors).
+    extra : dict
+        More numbers for ``details`` (e.g. a skip penalty).
     """
-    raw = (doc.get("features") or {}).get("vector")
-    if model is None or raw is None:
-        return None
-    z = ((np.frombuffer(raw, dtype=np.float32) - model.mean) / model.scale)[TIMBRE_MASK]
-    return z / (np.linalg.norm(z) + 1e-12)
+
+    score: float
+    doc: dict
+    reference: dict
+    jaccard: float
+    cosine: float | None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, sim: Similarity, i: int, doc: dict, reference: dict, **extra) -> Scored:
+        """The ``i``-th candidate of a pool scored against ``reference``."""
+        cosine = None if sim.cosine is None else float(sim.cosine[i])
+        return cls(float(sim.score[i]), doc, reference, float(sim.jaccard[i]), cosine, extra)
 
 
-def _same_recording(seed: dict, cand: dict, score: float) -> bool:
-    sources = {seed.get("source_path"), seed.get("original_path"), seed.get("path")} - {None}
-    if sources & {cand.get("original_path"), cand.get("path")}:
-        return True
-    close = abs((seed.get("duration_s") or 0) - (cand.get("duration_s") or 0)) < DUPLICATE_SECONDS
-    return score >= DUPLICATE_JACCARD and close
-
-
-def _diversify(ranked: list[_Scored], k: int, max_per_artist: int | None) -> list[Recommendation]:
-    picked: list[_Scored] = []
-    held_back: list[_Scored] = []
+def _diversify(ranked: list[Scored], k: int, max_per_artist: int | None) -> list[Scored]:
+    picked: list[Scored] = []
+    held_back: list[Scored] = []
     per_artist: Counter = Counter()
     for item in ranked:
         if len(picked) == k:
@@ -277,6 +320,4 @@ def _diversify(ranked: list[_Scored], k: int, max_per_artist: int | None) -> lis
     # A library of few artists still fills the list: variety first, then the best of the rest.
     picked += held_back[: k - len(picked)]
     picked.sort(key=lambda item: (-item.score, item.doc["_id"]))
-    return [Recommendation(s.doc["_id"], s.doc["path"], s.doc.get("title"), s.doc.get("artist"),
-                           s.doc.get("album"), round(s.score, 4), round(s.jaccard, 4), s.same_cluster)
-            for s in picked]
+    return picked

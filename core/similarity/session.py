@@ -1,5 +1,5 @@
-"""A listening session's next tracks: the transport-free core shared by the Kafka worker and the
-in-process fallback."""
+"""A listening session's next tracks: the transport-free core shared by the Kafka worker, the
+in-process fallback and ``encore radio``."""
 
 from __future__ import annotations
 
@@ -8,45 +8,73 @@ import socket
 import time
 
 from core.events import PlayEvent
-from core.similarity.recommend import SEED_FIELDS, Recommender, require_indexed
+from core.similarity.radio import Plan, Radio, RadioOptions
+from core.similarity.recommend import Recommender, require_indexed
 from core.store.mongo import MongoStore
+from core.store.session_state import session_state
 
-RECENT = 50
 #: Which process computed a result: lets operators (and tests) see how a group shares the work.
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+#: Recommendations stored per answer (the player shows the first 5 it is not playing or queueing).
+TOP = 15
+RADIO_AHEAD = 10
+#: Events that change what should play next (an unlike only updates the liked state).
+ANSWERED = frozenset({"play", "skip", "like", "seed"})
 
 
 def recommend_for_event(store: MongoStore, recommender: Recommender, event: PlayEvent, *,
-                        k: int = 5) -> dict:
-    """Record a play and store the session's next ``k`` tracks; the transport-free core of the worker.
+                        k: int = 5, options: RadioOptions | None = None) -> dict | None:
+    """Record an event and store the session's next tracks; the transport-free core of the worker.
+
+    Every event is stored once (a re-delivered one changes nothing); play and skip counters,
+    likes and the session's seeds follow from it.
 
     Parameters
     ----------
     store : MongoStore
     recommender : Recommender
+        Candidate search and caches, kept for the life of the worker.
     event : PlayEvent
         A validated event.
     k : int
-        Recommendations to compute.
+        Fewest recommendations to compute (``TOP`` are stored).
+    options : RadioOptions, optional
+        How the radio weighs the session and keeps variety.
 
     Returns
     -------
-    dict
-        The stored recommendations document.
+    dict or None
+        The stored document ``{session_id, seed, event_id, ts, computed_at, computed_by,
+        recommendations, radio}`` (entries ``{id, path, title, artist, album, score, why,
+        details}``), or ``None`` for an event that needs no answer (``unlike``).
 
     Raises
     ------
     NotFoundError
-        If the track is unknown (nothing is stored) or not indexed yet.
+        If the track is unknown (nothing is stored), or a play/seed of a track not indexed yet.
     StoreError
         If the database is unreachable.
     """
-    seed = store.get_track(event.track_id, SEED_FIELDS)
-    store.record_play(event.as_doc())
-    recent = tuple(store.recent_track_ids(event.session_id, RECENT))
-    recs = recommender.rank([require_indexed(seed)], k=k, exclude=recent)
+    track = store.get_track(event.track_id, {"indexed": 1, "path": 1})
+    if event.type in ("play", "seed"):
+        require_indexed(track)
+    state = session_state(store)
+    state.record(event)
+    if event.type not in ANSWERED:
+        return None
+    with recommender.snapshot():
+        plan = Radio(recommender, state, options).plan(event.session_id, count=RADIO_AHEAD,
+                                                       top=max(k, TOP))
     doc = {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
            "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
-           "recommendations": [r.as_dict() | {"why": r.why} for r in recs]}
+           **plan_entries(recommender, plan)}
     store.save_recommendations(event.session_id, doc)
     return doc
+
+
+def plan_entries(recommender: Recommender, plan: Plan) -> dict[str, list[dict]]:
+    """``{"recommendations": [...], "radio": [...]}`` with reasons (one loudness query)."""
+    explained = recommender.explain(plan.recommendations + plan.radio)
+    split = len(plan.recommendations)
+    return {"recommendations": [r.as_dict() for r in explained[:split]],
+            "radio": [r.as_dict() for r in explained[split:]]}

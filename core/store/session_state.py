@@ -1,0 +1,151 @@
+"""Listening-session state in MongoDB, so that any worker can serve any session.
+
+Collections (beside the store's ``plays``, which holds every event once, keyed by ``event_id``):
+
+- ``likes``: one document per track, ``{_id: track id, liked, ts}``; the latest like or unlike
+  (by event time) wins, whatever order they arrive in.
+- ``track_stats``: per-track counters ``{_id, plays, skips, last_played, last_skipped}``, updated
+  only when ``record_play`` stored an event for the first time, so re-delivery counts nothing twice.
+- ``sessions``: a session's seed set ``{_id: session id, seeds, seed_ts}`` from ``seed`` events:
+  seeds given one after another (no play in between) add up; a seed after a play starts over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from dataclasses import dataclass, field
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from core.events import PlayEvent
+from core.store.mongo import MongoStore, _guard  # one error wrapper for every collection
+
+LISTENED = ("play", "skip")
+_STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What a session did, newest first.
+
+    Attributes
+    ----------
+    events : list of dict
+        ``{type, track_id, ts, position_s}``, newest first.
+    seeds : list of str
+        The session's seed tracks (``seed`` events).
+    seed_ts : float
+        When the seed set was last started (0 without seeds).
+    liked : set of str
+        Which of the session's tracks are liked now.
+    """
+
+    events: list[dict]
+    seeds: list[str] = field(default_factory=list)
+    seed_ts: float = 0.0
+    liked: set[str] = field(default_factory=set)
+
+    def listened(self) -> list[str]:
+        """Track ids played or skipped, newest first, each once."""
+        return list(dict.fromkeys(e["track_id"] for e in self.events if e["type"] in LISTENED))
+
+    def heard(self) -> list[str]:
+        """Track ids played, skipped or given as seeds, newest first, each once."""
+        kinds = (*LISTENED, "seed")
+        recent = [e["track_id"] for e in self.events if e["type"] in kinds]
+        return list(dict.fromkeys(recent + self.seeds))  # seeds not in the history count as oldest
+
+
+def session_state(store: MongoStore) -> SessionState:
+    """The ``SessionState`` of ``store`` (its indexes created once per store object)."""
+    state = _STATES.get(store)
+    if state is None:
+        state = _STATES[store] = SessionState(store)
+        state.ensure_indexes()
+    return state
+
+
+class SessionState:
+    """Sessions, likes and per-track counters over ``store.db``.
+
+    Parameters
+    ----------
+    store : MongoStore
+    """
+
+    def __init__(self, store: MongoStore):
+        self.store = store
+        self.likes = store.db.likes
+        self.stats = store.db.track_stats
+        self.sessions = store.db.sessions
+
+    @_guard("preparing session collections")
+    def ensure_indexes(self) -> None:
+        """Indexes for the Liked and Recently played views (idempotent)."""
+        self.likes.create_index([("liked", ASCENDING), ("ts", DESCENDING)])
+        self.stats.create_index([("last_played", DESCENDING)])
+
+    @_guard("recording an event")
+    def record(self, event: PlayEvent) -> bool:
+        """Store an event once and apply it to likes, counters and seeds.
+
+        Returns
+        -------
+        bool
+            ``False`` if the event had been stored before (a re-delivery): nothing changes.
+        """
+        new = self.store.record_play(event.as_doc())
+        if not new:
+            return False
+        if event.type in ("like", "unlike"):
+            self._set_liked(event.track_id, event.type == "like", event.ts)
+        elif event.type == "seed":
+            self._add_seed(event)
+        else:
+            stamp = "last_played" if event.type == "play" else "last_skipped"
+            self.stats.update_one({"_id": event.track_id},
+                                  {"$inc": {f"{event.type}s": 1}, "$max": {stamp: event.ts}},
+                                  upsert=True)
+        return True
+
+    def _set_liked(self, track_id: str, liked: bool, ts: float) -> None:
+        # Matches only if nothing newer is stored; otherwise the upsert collides on _id, which
+        # means a later like/unlike already won.
+        with contextlib.suppress(DuplicateKeyError):
+            self.likes.update_one({"_id": track_id, "ts": {"$lte": ts}},
+                                  {"$set": {"liked": liked, "ts": ts}}, upsert=True)
+
+    def _add_seed(self, event: PlayEvent) -> None:
+        current = self.sessions.find_one({"_id": event.session_id}) or {}
+        last = self.store.plays.find_one({"session_id": event.session_id,
+                                          "type": {"$in": list(LISTENED)}},
+                                         {"ts": 1}, sort=[("ts", DESCENDING)])
+        if current and (last is None or last["ts"] <= current.get("seed_ts", 0)):
+            update = {"$addToSet": {"seeds": event.track_id}, "$max": {"seed_ts": event.ts}}
+        else:  # "start radio" after listening: the new seed replaces the old ones
+            update = {"$set": {"seeds": [event.track_id], "seed_ts": event.ts}}
+        self.sessions.update_one({"_id": event.session_id}, update, upsert=True)
+
+    @_guard("reading a session")
+    def view(self, session_id: str, limit: int = 200) -> SessionView:
+        """The session's latest ``limit`` events and its seeds."""
+        events = list(self.store.plays.find(
+            {"session_id": session_id}, {"_id": 0, "type": 1, "track_id": 1, "ts": 1, "position_s": 1},
+            sort=[("ts", DESCENDING)], limit=limit))
+        doc = self.sessions.find_one({"_id": session_id}) or {}
+        seeds = list(doc.get("seeds") or [])
+        liked = self.liked(seeds + [e["track_id"] for e in events])
+        return SessionView(events, seeds, float(doc.get("seed_ts") or 0.0), liked)
+
+    @_guard("reading likes")
+    def liked(self, track_ids: list[str]) -> set[str]:
+        """Which of ``track_ids`` are liked now."""
+        return {d["_id"] for d in self.likes.find({"_id": {"$in": list(track_ids)}, "liked": True},
+                                                  {"_id": 1})}
+
+    @_guard("reading play counts")
+    def counters(self, track_ids: list[str]) -> dict[str, dict]:
+        """``{track id: {plays, skips, last_played, last_skipped}}`` of tracks with any."""
+        return {d.pop("_id"): d for d in self.stats.find({"_id": {"$in": list(track_ids)}})}
