@@ -80,7 +80,8 @@ def test_round_trip_with_unicode_paths(store, library, tmp_path, suffix, relativ
 
 def test_m3u8_is_extended(store, library, tmp_path):
     playlist = Playlists(store).create("Mix", [track_id(library[0]), track_id(library[1])])
-    dest = export_playlist(store, playlist, tmp_path / "mix.m3u8")
+    dest, missing = export_playlist(store, playlist, tmp_path / "mix.m3u8")
+    assert missing == []
     lines = dest.read_text(encoding="utf-8").splitlines()
     assert lines == ["#EXTM3U", "#EXTINF:61,Title & <0>", library[0],
                      "#EXTINF:62,Ártist - Title & <1>", library[1]]
@@ -88,7 +89,7 @@ def test_m3u8_is_extended(store, library, tmp_path):
 
 def test_xspf_escapes_and_percent_encodes(store, library, tmp_path):
     playlist = Playlists(store).create("A & B", [track_id(library[1]), track_id(library[2])])
-    root = ET.parse(export_playlist(store, playlist, tmp_path / "ab.xspf")).getroot()
+    root = ET.parse(export_playlist(store, playlist, tmp_path / "ab.xspf")[0]).getroot()
     tracks = root.findall(f"{{{NS}}}trackList/{{{NS}}}track")
     locations = [t.findtext(f"{{{NS}}}location") for t in tracks]
     assert locations[0].startswith("file:///") and "%E6%97%A5" in locations[0]
@@ -111,6 +112,17 @@ def test_missing_entries_are_reported_with_reasons(store, library, tmp_path):
         ("http://radio.example/stream", "not a local file (http URL)"),
         (str(tmp_path / "music" / "gone.ogg"), "file not found"),
         (str(stray), "not in the library (import its folder first)")]
+
+
+@pytest.mark.parametrize("suffix", [".m3u8", ".xspf"])
+def test_export_reports_tracks_that_left_the_library(store, library, tmp_path, suffix):
+    playlist = Playlists(store).create("Mix", [track_id(p) for p in library[:2]])
+    store.tracks.delete_one({"_id": track_id(library[0])})  # its file was deleted, then rescanned
+    dest, missing = export_playlist(store, playlist, tmp_path / f"mix{suffix}")
+    assert [(m.entry, m.reason) for m in missing] == [(track_id(library[0]),
+                                                        "no longer in the library")]
+    back, _ = import_playlist(Playlists(store), dest)
+    assert back.tracks == (track_id(library[1]),)
 
 
 def test_bad_playlist_files_are_clear_errors(store, tmp_path):

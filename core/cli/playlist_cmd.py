@@ -33,14 +33,17 @@ def _show(args, store, playlists) -> int:
     from core.playlists.files import playlist_entries
 
     playlist = playlists.get(args.name)
-    entries = playlist_entries(store, playlist)
+    entries, missing = playlist_entries(store, playlist)
     if args.json:
         print(json.dumps({"id": playlist.id, "name": playlist.name,
-                          "tracks": [asdict(e) for e in entries]}, ensure_ascii=False))
+                          "tracks": [asdict(e) for e in entries],
+                          "missing": [asdict(m) for m in missing]}, ensure_ascii=False))
         return 0
     print(playlist.name)
     for number, entry in enumerate(entries, 1):
         print(f"{number:4}. {entry.artist or '?'} — {entry.title}  ({entry.path})")
+    for item in missing:
+        print(f"      track {item.entry}: {item.reason}")
     return 0
 
 
@@ -61,8 +64,15 @@ def _import(args, store, playlists) -> int:
 def _export(args, store, playlists) -> int:
     from core.playlists.formats import export_playlist
 
-    dest = export_playlist(store, playlists.get(args.name), args.file, relative=args.relative)
-    print(json.dumps({"written": str(dest)}, ensure_ascii=False) if args.json else f"wrote {dest}")
+    dest, missing = export_playlist(store, playlists.get(args.name), args.file,
+                                    relative=args.relative)
+    if args.json:
+        print(json.dumps({"written": str(dest), "missing": [asdict(m) for m in missing]},
+                         ensure_ascii=False))
+        return 0
+    print(f"wrote {dest}")
+    for item in missing:
+        print(f"  left out track {item.entry}: {item.reason}")
     return 0
 
 

@@ -29,7 +29,7 @@ from core.library.analyse import AnalyseOptions, track_id
 from core.library.discover import Skipped, discover
 from core.library.folders import is_inside, list_folders, outermost
 from core.library.pipeline import Progress, options_key, run_import
-from core.playlists.store import Playlists
+from core.playlists.store import replace_track
 from core.similarity.shingles import jaccard
 from core.store.mongo import FileState, MongoStore, _guard
 
@@ -282,7 +282,7 @@ def _relink_history(store: MongoStore, old: str, new: str) -> None:
             collection.delete_one({"_id": old})
     for name in REFER_TO_TRACK:
         store.db[name].update_many({"track_id": old}, {"$set": {"track_id": new}})
-    Playlists(store).replace_track(old, new)
+    replace_track(store, old, new)
     _remove(store, [old])
 
 

@@ -37,21 +37,20 @@ class Missing:
     reason: str
 
 
-def playlist_entries(store: MongoStore, playlist: Playlist) -> list[Entry]:
+def playlist_entries(store: MongoStore, playlist: Playlist) -> tuple[list[Entry], list[Missing]]:
     """The playlist's tracks as entries, in order (the user's original file, not a managed copy).
 
-    Raises
-    ------
-    NotFoundError
-        If a track left the library since it was added (a rescan normally relinks or drops it).
+    Returns
+    -------
+    entries : list of Entry
+    missing : list of Missing
+        Entries whose track left the library (its file was deleted), by track id.
     """
-    docs = {d["_id"]: d for d in store.tracks.find({"_id": {"$in": list(playlist.tracks)}},
-                                                    ENTRY_FIELDS)}
-    gone = [t for t in playlist.tracks if t not in docs]
-    if gone:
-        raise NotFoundError(f"playlist {playlist.name!r} refers to tracks no longer in the library: "
-                            f"{', '.join(gone[:5])}")
-    return [_entry(docs[t]) for t in playlist.tracks]
+    docs = {d["_id"]: d for d in store.iter_tracks({"_id": {"$in": list(playlist.tracks)}},
+                                                   ENTRY_FIELDS)}
+    entries = [_entry(docs[t]) for t in playlist.tracks if t in docs]
+    missing = [Missing(t, "no longer in the library") for t in playlist.tracks if t not in docs]
+    return entries, missing
 
 
 def _entry(doc: dict) -> Entry:

@@ -37,6 +37,14 @@ def import_playlist(playlists: Playlists, source: str | os.PathLike,
 
 
 def export_playlist(store: MongoStore, playlist: Playlist, dest: str | os.PathLike, *,
-                    relative: bool = False) -> Path:
-    """Write ``playlist`` as M3U8 or XSPF (by ``dest``'s extension); returns the path written."""
+                    relative: bool = False) -> tuple[Path, list[Missing]]:
+    """Write ``playlist`` as M3U8 or XSPF (by ``dest``'s extension).
+
+    Returns
+    -------
+    path : Path
+        The file written.
+    missing : list of Missing
+        Entries left out: tracks no longer in the library.
+    """
     return _format(dest)[1](store, playlist, dest, relative=relative)

@@ -64,12 +64,14 @@ def parse_m3u(text: str, folder: Path) -> tuple[list[str], list[Missing]]:
 
 
 def export_m3u(store: MongoStore, playlist: Playlist, dest: str | os.PathLike, *,
-               relative: bool = False) -> Path:
-    """Write ``playlist`` to ``dest`` as M3U8; returns the path written."""
+               relative: bool = False) -> tuple[Path, list[Missing]]:
+    """Write ``playlist`` to ``dest`` as M3U8; returns the path written and the entries left out
+    (tracks no longer in the library)."""
     dest = Path(dest).absolute()
-    text = format_m3u(playlist_entries(store, playlist), dest.parent, relative=relative)
-    dest.write_text(text, encoding="utf-8", errors="surrogateescape")
-    return dest
+    entries, missing = playlist_entries(store, playlist)
+    dest.write_text(format_m3u(entries, dest.parent, relative=relative), encoding="utf-8",
+                    errors="surrogateescape")
+    return dest, missing
 
 
 def import_m3u(playlists: Playlists, source: str | os.PathLike,

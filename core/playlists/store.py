@@ -141,16 +141,6 @@ class Playlists:
         at = max(0, min(to - before, len(rest)))
         return self._set_tracks(key, rest[:at] + moving + rest[at:])
 
-    @_guard("relinking playlist entries")
-    def replace_track(self, old: str, new: str) -> int:
-        """Point every entry of track ``old`` at ``new`` (a moved file); returns playlists changed."""
-        changed = 0
-        for doc in self.collection.find({"tracks": old}, {"tracks": 1}):
-            tracks = [new if t == old else t for t in doc["tracks"]]
-            self.collection.update_one({"_id": doc["_id"]}, {"$set": {"tracks": tracks}})
-            changed += 1
-        return changed
-
     @_guard("saving a playlist")
     def _set_tracks(self, key: str, tracks: list[str]) -> Playlist:
         playlist = self.get(key)
@@ -168,6 +158,23 @@ class Playlists:
         if unknown:
             raise NotFoundError(f"not in the library: {', '.join(unknown[:5])}"
                                 + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
+
+
+@_guard("relinking playlist entries")
+def replace_track(store: MongoStore, old: str, new: str) -> int:
+    """Point every playlist entry of track ``old`` at ``new`` (a moved file).
+
+    Returns
+    -------
+    int
+        Playlists changed.
+    """
+    changed = 0
+    for doc in store.db.playlists.find({"tracks": old}, {"tracks": 1}):
+        tracks = [new if t == old else t for t in doc["tracks"]]
+        store.db.playlists.update_one({"_id": doc["_id"]}, {"$set": {"tracks": tracks}})
+        changed += 1
+    return changed
 
 
 def _clean_name(name: str) -> str:

@@ -88,12 +88,13 @@ def parse_xspf(data: bytes, folder: Path) -> tuple[str | None, list[str], list[M
 
 
 def export_xspf(store: MongoStore, playlist: Playlist, dest: str | os.PathLike, *,
-                relative: bool = False) -> Path:
-    """Write ``playlist`` to ``dest`` as XSPF; returns the path written."""
+                relative: bool = False) -> tuple[Path, list[Missing]]:
+    """Write ``playlist`` to ``dest`` as XSPF; returns the path written and the entries left out
+    (tracks no longer in the library)."""
     dest = Path(dest).absolute()
-    dest.write_bytes(format_xspf(playlist.name, playlist_entries(store, playlist), dest.parent,
-                                 relative=relative))
-    return dest
+    entries, missing = playlist_entries(store, playlist)
+    dest.write_bytes(format_xspf(playlist.name, entries, dest.parent, relative=relative))
+    return dest, missing
 
 
 def import_xspf(playlists: Playlists, source: str | os.PathLike,
