@@ -26,9 +26,13 @@ def test_agrees_with_pyloudnorm_on_noise(sr):
     assert ours == pytest.approx(reference, abs=0.15)
 
 
-def test_replaygain_brings_track_to_minus_18():
-    level = loudness.measure(sine(997, peak_dbfs=-10), 48000)
-    assert level.integrated_lufs + level.replaygain_db == pytest.approx(-18.0, abs=1e-6)
+def test_replaygain_of_a_known_level():
+    # A 997 Hz sine peaking at -10 dBFS in both channels reads -10 LUFS, so it needs -8 dB
+    # to reach ReplayGain 2.0's -18 LUFS.
+    assert loudness.measure(sine(997, peak_dbfs=-10), 48000).replaygain_db == pytest.approx(
+        -8.0, abs=0.05)
+    assert loudness.measure(sine(997, peak_dbfs=-30, channels=1, sr=44100), 44100).replaygain_db == (
+        pytest.approx(15.0, abs=0.05))  # mono: -33 LUFS
 
 
 def test_silence_has_no_loudness_and_zero_gain():

@@ -34,6 +34,7 @@ _PAD = _TP_HALF + 1
 _TP_CHUNK = 64
 # Candidate blocks held for oversampling: about 2 MB in stereo.
 _TP_POOL = 256
+_ONES = np.ones(BLOCK, dtype=np.float32)
 # Seconds each side of the middle whose spectrum shows an encoder's low-pass.
 _CUTOFF_HALF_S = 10
 
@@ -279,8 +280,9 @@ class QualityMeter:
         self._true_peak.offer(data, peaks)
         self._clipped_runs(blocks, np.flatnonzero(peaks >= CLIP_LEVEL))
         self._loud_edges(blocks, np.flatnonzero(peaks > self._silence_level))
-        # A matrix-vector product sums the columns far faster than a strided axis-0 sum.
-        self._sums += np.ones(len(blocks), dtype=np.float32) @ blocks
+        # Matrix-vector products sum the columns far faster than a strided axis-0 sum; one per
+        # block, so the float32 sums do not depend on how the stream was cut.
+        self._sums += (_ONES @ blocks.reshape(count, BLOCK, self.channels)).sum(axis=0, dtype=np.float64)
         self._squares += float(np.einsum("ij,ij->", blocks, blocks, dtype=np.float64))
         self._done += count * BLOCK
 

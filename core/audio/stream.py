@@ -138,14 +138,18 @@ def _sndfile_blocks(handle: sf.SoundFile, blocksize: int, path: str | Path) -> I
 
 def _ffmpeg_frames(container, channels: int) -> Iterator[np.ndarray]:
     """Every decoded frame as float32, frames by channels (planar or packed, any sample type)."""
+    decoded = 0
     with container:
         try:
             for frame in container.decode(audio=0):
                 if frame.layout.nb_channels != channels:
                     raise FFmpegRejected("channel count changes within the stream")
+                decoded += frame.samples
                 yield _as_float(frame.to_ndarray(), frame.format.is_planar, channels)
         except av.error.FFmpegError as exc:
             raise FFmpegRejected(_reason(exc)) from exc
+    if decoded == 0:
+        raise FFmpegRejected("no audio decoded")
 
 
 def _as_float(samples: np.ndarray, planar: bool, channels: int) -> np.ndarray:
