@@ -79,8 +79,9 @@ def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
     moved_doc = store.get_track(moved_id)
     assert moved_doc["play_count"] == 7
     # Same size and duration: the analysis was copied, not redone (no decode).
-    assert (moved_doc["imported_at"], moved_doc["cluster"]) == (renamed_doc["imported_at"],
-                                                                renamed_doc["cluster"])
+    assert (moved_doc["imported_at"], moved_doc["features"]) == (renamed_doc["imported_at"],
+                                                                 renamed_doc["features"])
+    assert moved_doc["cluster"] is not None
     assert moved_doc["title"] == "renamed"  # tags are read again: the file name is the title
     assert [p["track_id"] for p in store.plays.find({})] == [moved_id]
     assert {d["_id"] for d in store.db.likes.find({})} == {moved_id, track_id(new_flac)}
