@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.config import load_config
@@ -56,9 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status.
     """
+    from player.logs import setup_logging
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # connection chatter, not Encore's news
+    setup_logging()
     if args.smoke_test:
         return smoke_test(args.smoke_test)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -66,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("Encore")
 
     from player.backend import connect_backend
+    from player.interrupt import QuitOnSignal
     from player.main_window import MainWindow
     from player.resources import style_sheet
 
@@ -77,10 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     window = MainWindow(backend, QSettings())
     window.show()
-    # Python handles SIGINT only between Qt events: wake it up now and then.
-    timer = QTimer(interval=250, timeout=lambda: None)
-    timer.start()
+    # Ctrl-C in the terminal (SIGINT to the whole process group) or SIGTERM: close cleanly.
+    quitter = QuitOnSignal(lambda: (window.close(), app.quit()), app)  # noqa: F841 (kept alive)
+    # Remote "queue this track" commands (``encore web``) attach here: a listener thread hands
+    # each command to this thread (a queued signal) and calls window.enqueue(track_id, next_up=...);
+    # it stops before backend.close().
+    logging.getLogger("encore.player").info("player ready (pid %d)", os.getpid())
     try:
         return app.exec()
     finally:
         backend.close()
+

@@ -34,7 +34,7 @@ class PlaybackBridge(QObject):
     def __init__(self, queue: PlayQueue, parent: QObject | None = None, **engine_options):
         super().__init__(parent)
         self.queue = queue
-        self.engine = PlaybackEngine(next_item=queue.pop_next, **engine_options)
+        self.engine = PlaybackEngine(next_item=queue.next_on_end, **engine_options)
         self.status = PlaybackStatus("stopped", None, 0.0, 0, 0, None)
         self._error: str | None = None
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)

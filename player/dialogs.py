@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from urllib.parse import urlsplit, urlunsplit
+
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from core.config import Config
@@ -15,9 +18,22 @@ recommender worker that listens to your plays over Kafka and keeps everything in
 for every licence.</p>"""
 
 
+def hide_password(uri: str) -> str:
+    """``uri`` with the password of its user info replaced by ``***`` (hosts and options kept)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "(a URI that cannot be parsed)"
+    if parts.password is None:
+        return uri
+    hosts = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{hosts}"))
+
+
 def services_text(config: Config, bootstrap: str | None, mongo: str) -> str:
-    """HTML describing the servers this player uses."""
-    lines = [f"<b>MongoDB</b>: {mongo}", f"<b>Kafka</b>: {bootstrap or 'in-process event bus'}"]
+    """HTML describing the servers this player uses (never a password)."""
+    lines = [f"<b>MongoDB</b>: {html.escape(hide_password(mongo))}",
+             f"<b>Kafka</b>: {html.escape(bootstrap or 'in-process event bus')}"]
     local = LocalStack(config).status()
     if local:
         lines.append("<br><b>Local stack</b> (started by Encore):")

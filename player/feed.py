@@ -15,6 +15,8 @@ from core.store.mongo import MongoStore
 
 #: How long the sidebar waits for a worker before it computes recommendations itself.
 WORKER_TIMEOUT_S = 4.0
+#: Candidates the fallback computes: the window drops playing, queued and recent ones.
+FALLBACK_K = 15
 
 
 class RecommendationFeed(QObject):
@@ -23,16 +25,21 @@ class RecommendationFeed(QObject):
     Signals
     -------
     waiting(PlayItem)
-        A track started; recommendations for it are on their way.
+        A track started (or the listener asked for tracks like it); its recommendations are on
+        their way.
     received(list, str)
-        Recommendation dicts for the current track and where they came from (``"worker"`` or
-        ``"library"``).
+        Recommendation dicts for that track, best first, and where they came from (``"worker"``
+        or ``"library"``).
+    radioPicks(list)
+        The session's next radio picks in order (the document's ``radio``; the recommendations
+        when it has none).
     problem(str)
         Why the worker's recommendations are missing (empty string: resolved).
     """
 
     waiting = Signal(object)
     received = Signal(object, str)
+    radioPicks = Signal(object)
     problem = Signal(str)
     _doc = Signal(object)
     _error = Signal(str)
@@ -72,8 +79,8 @@ class RecommendationFeed(QObject):
         if doc.get("session_id") == self.session_id:
             self._emit_doc(doc)
 
-    def track_started(self, item: PlayItem) -> None:
-        """Expect recommendations seeded by ``item``."""
+    def expect(self, item: PlayItem) -> None:
+        """Expect recommendations seeded by ``item`` (it started, or it was sent as a seed)."""
         self.seed, self._answered, self._gave_up = item.track_id, False, False
         self.waiting.emit(item)
         self._timer.start()
@@ -84,7 +91,9 @@ class RecommendationFeed(QObject):
         self._timer.stop()
         self._answered = True
         self.problem.emit("")
-        self.received.emit(list(doc.get("recommendations") or []), "worker")
+        recs = list(doc.get("recommendations") or [])
+        self.received.emit(recs, "worker")
+        self.radioPicks.emit(list(doc.get("radio") or recs))
 
     def _timed_out(self) -> None:
         if getattr(self._bus, "connected", True):
@@ -106,7 +115,7 @@ class RecommendationFeed(QObject):
     def _direct(self, seed: str) -> None:  # runs on the fallback thread
         try:
             recent = tuple(self.store.recent_track_ids(self.session_id))
-            recs = self._recommender.recommend([seed], exclude=recent)
+            recs = self._recommender.recommend([seed], k=FALLBACK_K, exclude=recent)
             self._fallback.emit(seed, [r.as_dict() | {"why": r.why} for r in recs], "")
         except EncoreError as exc:
             self._fallback.emit(seed, [], str(exc))
@@ -117,6 +126,7 @@ class RecommendationFeed(QObject):
         if error:
             self.problem.emit(f"No recommendations: {error}")
         self.received.emit(recs, "library")
+        self.radioPicks.emit(recs)
 
     def close(self) -> None:
         """Stop listening."""

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from core.audio.tags import cover_art
 from core.library.catalog import TrackRow
 from core.playback.listening import ListeningSession
-from core.playback.playqueue import PlayQueue
+from core.playback.playorder import REPEAT_MODES
+from core.playback.playqueue import QUEUED, RADIO, PlayQueue
 from core.playback.source import PlayItem
 from player.backend import Backend
 from player.bridge import PlaybackBridge
 from player.dialogs import ServicesDialog, services_text, show_about
 from player.feed import RecommendationFeed
+from player.history import ListeningHistory
 from player.loader import LibraryLoader
 from player.models.library import LibraryModel
-from player.models.queue import QueueModel
+from player.models.queue import SHOWN, QueueModel
+from player.radio import Radio
 from player.resources import icon
+from player.supervisor import WorkerSupervisor
+from player.widgets.health import HealthLabel
 from player.widgets.library_view import LibraryView
 from player.widgets.queue_view import QueueView
 from player.widgets.sidebar import RecommendationSidebar
@@ -26,6 +33,9 @@ from player.widgets.transport import TransportBar
 from player.wizard import ImportWizard
 
 SEEK_STEP_S = 5.0
+#: Tracks the sidebar and the radio never offer again within a session (the play window).
+RECENT = 50
+SIDEBAR_SIZE = 5
 
 
 class MainWindow(QMainWindow):
@@ -59,13 +69,20 @@ class MainWindow(QMainWindow):
         self.library_view = LibraryView(self.library)
         self.queue_view = QueueView(QueueModel(self.queue, self))
         self.sidebar = RecommendationSidebar()
+        self.sidebar.liked = self.library.history.liked
         self.transport = TransportBar()
+        self.radio = Radio(self.queue, self._item_for, lambda: self.excluded_ids(radio=False), self)
         self.status_label = QLabel("Loading library…", objectName="statusText")
+        self.health = HealthLabel()
         self.wizard: ImportWizard | None = None
+        self._recs: tuple[list[dict], str] = ([], "")
+        self.supervisor = (WorkerSupervisor(backend.spawn_worker, self)
+                           if backend.spawn_worker is not None else None)
         self._layout()
         self._menus()
         self._connect()
         self._restore()
+        self._watch_health()
         self.reload_library()
 
     # -- construction ------------------------------------------------------------------------
@@ -88,6 +105,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.transport)
         self.setCentralWidget(central)
         self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.health)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -101,6 +119,11 @@ class MainWindow(QMainWindow):
         self._action(play, "Previous", self.previous_track, QKeySequence("Ctrl+Left"))
         self._action(play, "Seek forward", lambda: self.seek_by(SEEK_STEP_S), QKeySequence(Qt.Key.Key_Right))
         self._action(play, "Seek back", lambda: self.seek_by(-SEEK_STEP_S), QKeySequence(Qt.Key.Key_Left))
+        play.addSeparator()
+        self._action(play, "Like / unlike the playing track", self.toggle_like_current,
+                     QKeySequence("Ctrl+L"))
+        self._action(play, "More like the playing track", self.more_like_current)
+        self._action(play, "Start radio from the playing track", self.radio_from_current)
         library = bar.addMenu("&Library")
         self._action(library, "&Find…", self.library_view.focus_search, QKeySequence.StandardKey.Find)
         self._action(library, "&Reload", self.reload_library, QKeySequence.StandardKey.Refresh)
@@ -125,39 +148,67 @@ class MainWindow(QMainWindow):
         t.previousClicked.connect(self.previous_track)
         t.seekRequested.connect(b.seek)
         t.volumeChanged.connect(b.set_volume)
+        t.shuffleToggled.connect(self.queue.set_shuffle)
+        t.repeatChanged.connect(self.queue.set_repeat)
+        t.radioToggled.connect(self.radio.set_enabled)
+        t.likeToggled.connect(lambda liked: self._like_current(liked))
+        t.moreLikeClicked.connect(self.more_like_current)
         b.positionChanged.connect(t.show_position)
         b.stateChanged.connect(self._state_changed)
         b.trackStarted.connect(self._track_started)
         b.errorOccurred.connect(lambda message: self.statusBar().showMessage(f"Playback: {message}", 8000))
-        self.library_view.playRequested.connect(self.play_row)
-        self.library_view.playNextRequested.connect(
-            lambda rows: self.queue.insert_next(r.play_item() for r in rows))
-        self.library_view.queueRequested.connect(lambda rows: self.queue.add(r.play_item() for r in rows))
+        lv = self.library_view
+        lv.playRequested.connect(self.play_row)
+        lv.playNextRequested.connect(lambda rows: self.queue.insert_next(r.play_item() for r in rows))
+        lv.queueRequested.connect(lambda rows: self.queue.add(r.play_item() for r in rows))
+        lv.radioRequested.connect(self.start_radio)
+        lv.moreLikeRequested.connect(lambda row: self.more_like(row.play_item()))
+        lv.likeRequested.connect(lambda row, liked: self.set_liked(row.id, liked))
         self.feed.waiting.connect(self.sidebar.show_waiting)
-        self.feed.received.connect(self.sidebar.show_recommendations)
+        self.feed.received.connect(self._recommendations)
+        self.feed.radioPicks.connect(self.radio.set_picks)
         self.feed.problem.connect(self.sidebar.show_problem)
         self.sidebar.queueRequested.connect(lambda rec: self._queue_rec(rec, next_up=False))
         self.sidebar.playNextRequested.connect(lambda rec: self._queue_rec(rec, next_up=True))
-        QShortcut(QKeySequence("Ctrl+F"), self, self.library_view.focus_search)
+        self.sidebar.likeRequested.connect(lambda rec, liked: self.set_liked(rec["id"], liked))
+        self.queue_view.model.modelReset.connect(self._show_sidebar)
+
+    def _watch_health(self) -> None:
+        self.feed.problem.connect(lambda problem: self.health.report("feed", problem))
+        if self.backend.bootstrap is None:
+            self.health.report("bus", "no Kafka broker, so recommendations are computed in this "
+                               "process")
+        if self.supervisor is not None:
+            self.supervisor.problem.connect(lambda problem: self.health.report("worker", problem))
+            self.supervisor.start()
 
     # -- playback ----------------------------------------------------------------------------
     def play_row(self, row: TrackRow) -> None:
-        """Play a library row now."""
-        self.play_item(row.play_item())
+        """Play a library row now and continue through the rows as shown (sorted, filtered)."""
+        rows = self.library.visible_tracks()
+        index = next((i for i, r in enumerate(rows) if r.id == row.id), None)
+        if index is None:  # not shown (any more): play it alone
+            rows, index = [row], 0
+        self._leave_for(self.queue.start([r.play_item() for r in rows], index))
 
     def play_item(self, item: PlayItem) -> None:
-        """Play now; leaving the current track early counts as a skip."""
-        self._leaving()
+        """Play ``item`` now, on its own; the radio (if on) continues from it."""
+        self.queue.play_alone(item)
+        self._leave_for(item)
+
+    def _leave_for(self, item: PlayItem) -> None:
+        """Leaving the current track early for another one is a skip."""
+        self._left(self.bridge.status)
         self.bridge.play(item)
 
     def next_track(self) -> None:
-        """Next in the queue."""
-        if len(self.queue):
-            self._leaving()
-        self.bridge.next()
+        """Next: what the queue, the list or the radio has; leaving early is a skip."""
+        status = self.bridge.status
+        if self.bridge.next():
+            self._left(status)
 
     def previous_track(self) -> None:
-        """Restart, or the track before."""
+        """Restart, or the track before (going back is not a skip)."""
         self.bridge.previous()
 
     def seek_by(self, delta_s: float) -> None:
@@ -166,15 +217,18 @@ class MainWindow(QMainWindow):
         if status.item is not None:
             self.bridge.seek(max(0.0, status.position_s + delta_s))
 
-    def _leaving(self) -> None:
-        status = self.bridge.status
+    def _left(self, status) -> None:
         if status.item is not None:
             self.session.left(status.item, status.position_s)
 
     def _track_started(self, item: PlayItem) -> None:
         self.session.started(item)
-        self.feed.track_started(item)
+        self.library.history.note_play(item.track_id, time.time())
+        self.library.history_changed(item.track_id)
+        self.feed.expect(item)
         self.transport.show_item(item, self._cover(item))
+        self.transport.show_liked(item.track_id in self.library.history.liked)
+        self.queue_view.now.show_item(item)
         self.setWindowTitle(f"{item.title} — Encore")
 
     def _cover(self, item: PlayItem) -> bytes | None:
@@ -187,18 +241,99 @@ class MainWindow(QMainWindow):
         self.transport.show_state(state)
         if state == "stopped":
             self.transport.show_item(None)
+            self.queue_view.now.show_item(None)
             self.setWindowTitle("Encore")
 
-    def _queue_rec(self, rec: dict, *, next_up: bool) -> None:
+    # -- radio, likes and recommendations ---------------------------------------------------
+    def start_radio(self, row: TrackRow) -> None:
+        """Play ``row`` and let the radio follow from it (the track seeds the session)."""
+        self.transport.radio_button.setChecked(True)
+        self.session.seeded(row.id)
+        self.play_item(row.play_item())
+
+    def more_like(self, item: PlayItem) -> None:
+        """Show the top tracks like ``item``; the radio follows from it too."""
+        self.session.seeded(item.track_id)
+        self.feed.expect(item)
+
+    def more_like_current(self) -> None:
+        """More like the playing track."""
+        if self.bridge.current is not None:
+            self.more_like(self.bridge.current)
+
+    def radio_from_current(self) -> None:
+        """Seed the radio with the playing track; what follows it is the radio's."""
+        item = self.bridge.current
+        if item is not None:
+            self.queue.play_alone(item)
+            self.transport.radio_button.setChecked(True)
+            self.more_like(item)
+
+    def toggle_like_current(self) -> None:
+        """Ctrl+L."""
+        item = self.bridge.current
+        if item is not None:
+            self.set_liked(item.track_id, item.track_id not in self.library.history.liked)
+
+    def _like_current(self, liked: bool) -> None:
+        if self.bridge.current is not None:
+            self.set_liked(self.bridge.current.track_id, liked)
+
+    def set_liked(self, track_id: str, liked: bool) -> None:
+        """Set the heart everywhere at once and publish a like (or unlike) event."""
+        self.library.history.set_liked(track_id, liked)
+        self.library.history_changed(track_id)
+        self.sidebar.refresh_hearts()
+        current = self.bridge.current
+        if current is not None and current.track_id == track_id:
+            self.transport.show_liked(liked)
+        self.session.liked(track_id, liked)
+
+    def excluded_ids(self, *, radio: bool = True) -> set[str]:
+        """Tracks not to offer now: playing, queued (the radio's pick too if ``radio``) and played
+        in the last ``RECENT`` tracks. The rest of the list being played through is not queued:
+        excluding it would leave nothing to recommend while the whole library plays."""
+        offered = (QUEUED, RADIO) if radio else (QUEUED,)
+        ids = {i.track_id for origin, i in self.queue.upcoming(SHOWN) if origin in offered}
+        ids |= {i.track_id for i in self.queue.history(RECENT)}
+        ids |= {i.track_id for i in (self.bridge.current, self.queue.current) if i is not None}
+        return ids
+
+    def _recommendations(self, recs: list[dict], source: str) -> None:
+        self._recs = (recs, source)
+        self._show_sidebar()
+
+    def _show_sidebar(self) -> None:
+        recs, source = self._recs
+        if not source:
+            return  # nothing received yet: the sidebar keeps its hint
+        excluded = self.excluded_ids()
+        self.sidebar.show_recommendations([r for r in recs if r["id"] not in excluded][:SIDEBAR_SIZE],
+                                          source)
+
+    def _item_for(self, rec: dict) -> PlayItem | None:
         row = self.library.find(rec["id"])
+        return row.play_item() if row is not None else None
+
+    def enqueue(self, track_id: str, *, next_up: bool = False) -> bool:
+        """Queue a library track by id (the sidebar's clicks; remote "queue this" commands).
+
+        Returns
+        -------
+        bool
+            ``False`` if the track is not in the library.
+        """
+        row = self.library.find(track_id)
         if row is None:
+            return False
+        (self.queue.insert_next if next_up else self.queue.add)([row.play_item()])
+        return True
+
+    def _queue_rec(self, rec: dict, *, next_up: bool) -> None:
+        if not self.enqueue(rec["id"], next_up=next_up):
             self.statusBar().showMessage("That track is no longer in the library", 5000)
             return
-        if next_up:
-            self.queue.insert_next([row.play_item()])
-        else:
-            self.queue.add([row.play_item()])
-        self.statusBar().showMessage(f"Queued “{row.title}”", 3000)
+        self.statusBar().showMessage(f"Queued “{rec.get('title') or rec['id']}”", 3000)
 
     # -- library -----------------------------------------------------------------------------
     def reload_library(self) -> None:
@@ -207,9 +342,19 @@ class MainWindow(QMainWindow):
         self.status_label.setText("Loading library…")
         loader = LibraryLoader(self.backend.store, self)
         loader.batch.connect(self.library.append)
+        loader.history.connect(self._history_loaded)
         loader.done.connect(self._library_loaded)
         loader.failed.connect(lambda message: self.status_label.setText(f"Library unavailable: {message}"))
         loader.start()
+
+    def _history_loaded(self, history: ListeningHistory) -> None:
+        # This session's plays and hearts so far win over what the database had stored yet.
+        for track_id, ts in self.library.history.last_played.items():
+            history.last_played[track_id] = max(ts, history.last_played.get(track_id, 0.0))
+        history.liked |= self.library.history.liked
+        self.library.set_history(history)
+        self.sidebar.liked = history.liked
+        self.sidebar.refresh_hearts()
 
     def _library_loaded(self, total: int) -> None:
         self.status_label.setText(f"{total:,} tracks" if total else
@@ -243,6 +388,12 @@ class MainWindow(QMainWindow):
         volume = int(s.value("playback/volume", 80))
         self.transport.volume.setValue(volume)
         self.bridge.set_volume(volume / 100)
+        self.transport.shuffle_button.setChecked(_flag(s.value("playback/shuffle", False)))
+        repeat = str(s.value("playback/repeat", "off"))
+        self.transport.set_repeat(repeat if repeat in REPEAT_MODES else "off")
+        self.queue.set_repeat(self.transport.repeat)
+        self.transport.radio_button.setChecked(_flag(s.value("playback/radio", True)))
+        self.radio.set_enabled(self.transport.radio_button.isChecked())  # toggled only on a change
 
     def _restore_queue(self) -> None:
         ids = self.settings.value("playback/queue", []) or []
@@ -255,6 +406,9 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("playback/volume", self.transport.volume.value())
+        s.setValue("playback/shuffle", self.queue.shuffle)
+        s.setValue("playback/repeat", self.queue.repeat)
+        s.setValue("playback/radio", self.radio.enabled)
         s.setValue("playback/queue", [item.track_id for item in self.queue.items()])
         s.sync()
 
@@ -262,7 +416,14 @@ class MainWindow(QMainWindow):
         self.save_settings()
         if self.wizard is not None:
             self.wizard.reject()
-        self._leaving()
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        # Quitting is not a skip: no event for the track that was playing.
         self.feed.close()
         self.bridge.close()
         super().closeEvent(event)
+
+
+def _flag(value) -> bool:
+    """A boolean from QSettings (INI files give back the strings "true" and "false")."""
+    return value if isinstance(value, bool) else str(value).lower() == "true"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from core.bus.outbox import EventPublisher, Outbox
@@ -22,6 +22,7 @@ from core.store.mongo import MongoStore
 from core.worker import RecommenderWorker
 from player.backend import Backend
 from player.main_window import MainWindow
+from player.models.library import LOUDNESS, TITLE
 from player.wizard import ImportWizard
 from tests.audio import from_first_sound, music_like, played_frames, sine, write
 
@@ -73,9 +74,14 @@ def row_of(window: MainWindow, name: str) -> int:
     return next(r for r in range(model.rowCount()) if model.track(r).path.endswith(name))
 
 
+def click_header(qtbot, header, column: int) -> None:
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+
+
 def double_click_row(qtbot, window: MainWindow, row: int) -> None:
     table = window.library_view.table
-    rect = table.visualRect(window.library.index(row, 0))
+    rect = table.visualRect(window.library.index(row, TITLE))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
@@ -166,19 +172,22 @@ def test_worker_recommendations_appear_and_clicks_queue(make_window, kafka, libr
         rect = sidebar.list.visualItemRect(sidebar.list.item(0))
         qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.waitUntil(lambda: [i.track_id for i in window.queue.items()] == [recs[0]["id"]])
-        rect = sidebar.list.visualItemRect(sidebar.list.item(1))
+        # A queued track leaves the sidebar.
+        qtbot.waitUntil(lambda: recs[0]["id"] not in [r["id"] for r in sidebar.recommendations()])
+        second = sidebar.recommendations()[0]
+        rect = sidebar.list.visualItemRect(sidebar.list.item(0))
         # A real double-click: the first click's "queue" waits out the interval and is dropped.
         qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.wait(QApplication.doubleClickInterval() + 100)
-        qtbot.waitUntil(lambda: [i.track_id for i in window.queue.items()] == [recs[1]["id"], recs[0]["id"]])
+        qtbot.waitUntil(lambda: [i.track_id for i in window.queue.items()] == [second["id"], recs[0]["id"]])
         # Leaving the track early is a skip; the next one's recommendations replace the list.
         window.next_track()
         session = window.session.session_id
         events = lambda: {(p["type"], p["track_id"]) for p in library.plays.find({"session_id": session})}  # noqa: E731
-        qtbot.waitUntil(lambda: events() >= {("play", first.id), ("skip", first.id), ("play", recs[1]["id"])},
+        qtbot.waitUntil(lambda: events() >= {("play", first.id), ("skip", first.id), ("play", second["id"])},
                         timeout=20000)
-        qtbot.waitUntil(lambda: sidebar.list.count() == 5 and recs[1]["id"] not in
+        qtbot.waitUntil(lambda: sidebar.list.count() == 5 and second["id"] not in
                         [r["id"] for r in sidebar.recommendations()], timeout=20000)
     finally:
         worker.stop_event.set()
@@ -218,9 +227,18 @@ def test_search_filters_and_headers_sort(make_window, unreachable_bus, qtbot):
     assert {window.library.track(r).album for r in range(2)} == {"kind1"}
     window.library_view.search.clear()
     qtbot.waitUntil(lambda: window.library.rowCount() == 16)
-    window.library_view.table.horizontalHeader().sectionClicked.emit(4)  # Duration
-    durations = [window.library.track(r).duration_s for r in range(16)]
-    assert durations == sorted(durations) or durations == sorted(durations, reverse=True)
+    # Every piece lasts 8 s, so sort on columns whose values differ (and are not in library order),
+    # with real clicks on the header (an emitted sectionClicked sorts nothing).
+    header = window.library_view.table.horizontalHeader()
+    for column, key in ((TITLE, lambda t: t.title.casefold()), (LOUDNESS, lambda t: t.lufs)):
+        before = [key(window.library.track(r)) for r in range(16)]
+        assert len(set(before)) > 8 and before != sorted(before)
+        click_header(qtbot, header, column)
+        shown = [key(window.library.track(r)) for r in range(16)]
+        assert shown == sorted(before) or shown == sorted(before, reverse=True)
+        click_header(qtbot, header, column)  # the other direction
+        assert [key(window.library.track(r)) for r in range(16)] == shown[::-1]
+        window.library_view.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
 
 
 def test_volume_queue_and_geometry_survive_a_restart(make_window, unreachable_bus, qtbot, tmp_path):

@@ -50,7 +50,8 @@ class PlaybackStatus:
     state : str
         ``"stopped"``, ``"buffering"``, ``"playing"`` or ``"paused"``.
     serial : int
-        Changes whenever a new track (or a replay of one) starts sounding.
+        Changes whenever a new track (or a replay of one) starts sounding; a seek keeps it, so
+        a seek is never mistaken for a new play.
     """
 
     state: str
@@ -89,6 +90,7 @@ class PlaybackEngine:
         self._ring = FrameRing(1, channels)
         self._segments: list[Segment] = []
         self._serials = itertools.count(1)
+        self._serial = 0
         self._source: TrackSource | None = None
         self._frames = None
         # Shared with the callback: plain attributes, each written by one side only.
@@ -214,7 +216,7 @@ class PlaybackEngine:
             if command[0] == "play":
                 self._start(command[1], command[2], gapless=False)
             elif command[0] == "seek" and self._source is not None:
-                self._start(self._source.item, command[1], gapless=False)
+                self._start(self._source.item, command[1], gapless=False, serial=self._serial)
             elif command[0] == "stop":
                 self._flush()
                 self._source, self._frames, self._end = None, None, self._ring.write_pos
@@ -225,7 +227,8 @@ class PlaybackEngine:
         self._ready = False
         self._ring.discard()
 
-    def _start(self, item: PlayItem, start_s: float, *, gapless: bool) -> None:
+    def _start(self, item: PlayItem, start_s: float, *, gapless: bool, serial: int | None = None) -> None:
+        """Decode ``item`` from ``start_s``; ``serial`` is the current one for a seek, else new."""
         info = probe(item.path)  # once: the output's rate and the source both need it
         if not gapless:
             self._flush()
@@ -234,7 +237,8 @@ class PlaybackEngine:
                              start_s=start_s)
         self._source, self._frames = source, source.frames()
         self._end = END_NEVER
-        segment = Segment(next(self._serials), self._ring.write_pos, item, source.start_s)
+        self._serial = serial or next(self._serials)
+        segment = Segment(self._serial, self._ring.write_pos, item, source.start_s)
         self._segments = [*self._segments[-7:], segment]
 
     def _ensure_output(self, rate: int) -> None:

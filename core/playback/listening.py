@@ -1,4 +1,10 @@
-"""Turns what the listener does into play and skip events (the recommender's input)."""
+"""Turns what the listener does into events (the recommender's input): play, skip, like,
+unlike and seed.
+
+A play is a track starting to sound (a seek is not a new play); a skip is the listener leaving a
+track early by choice (Next, or choosing another track) — never a seek, quitting, or the track
+ending.
+"""
 
 from __future__ import annotations
 
@@ -35,14 +41,24 @@ class ListeningSession:
 
     def started(self, item: PlayItem, position_s: float = 0.0) -> PlayEvent:
         """A track started sounding: send a play event."""
-        event = make_event("play", item.track_id, self.session_id, position_s)
+        return self.send("play", item.track_id, position_s)
+
+    def send(self, kind: str, track_id: str, position_s: float = 0.0) -> PlayEvent:
+        """Publish one event of this session (``like``, ``unlike``, ``seed``, ...)."""
+        event = make_event(kind, track_id, self.session_id, position_s)
         self.publisher.publish(event)
         return event
+
+    def liked(self, track_id: str, liked: bool) -> PlayEvent:
+        """The heart was set (``like``) or cleared (``unlike``)."""
+        return self.send("like" if liked else "unlike", track_id)
+
+    def seeded(self, track_id: str) -> PlayEvent:
+        """The listener chose Start radio or More like this: the track seeds the session."""
+        return self.send("seed", track_id)
 
     def left(self, item: PlayItem, position_s: float) -> PlayEvent | None:
         """The listener moved away from ``item`` at ``position_s``: a skip event if early."""
         if item.duration_s <= 0 or position_s >= SKIP_BEFORE * item.duration_s:
             return None
-        event = make_event("skip", item.track_id, self.session_id, position_s)
-        self.publisher.publish(event)
-        return event
+        return self.send("skip", item.track_id, position_s)

@@ -7,12 +7,24 @@ Filtering and sorting work on plain Python lists of precomputed keys instead of 
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from core.audio.quality import describe_issues
 from core.library.catalog import TrackRow
+from player.history import ListeningHistory
+from player.resources import icon
 
-COLUMNS = ("Title", "Artist", "Album", "Genre", "Duration", "Loudness", "Cluster", "Issues")
+COLUMNS = ("", "Title", "Artist", "Album", "Genre", "Duration", "Plays", "Last played", "Loudness",
+           "Cluster", "Issues")
+(LIKED, TITLE, ARTIST, ALBUM, GENRE, DURATION, PLAYS, LAST_PLAYED, LOUDNESS, CLUSTER,
+ ISSUES) = range(len(COLUMNS))
+#: Columns that change as the listener plays and likes (computed when shown, not cached).
+LIVE = (LIKED, PLAYS, LAST_PLAYED)
+NUMERIC = (DURATION, PLAYS, LAST_PLAYED, LOUDNESS, CLUSTER)
+#: The library's views: every track, the liked ones, the played ones (latest first).
+VIEWS = ("all", "liked", "recent")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 
@@ -24,20 +36,30 @@ def format_time(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def format_when(ts: float | None, *, now: float | None = None) -> str:
+    """A play time as a listener reads it: ``14:05`` today, else ``2026-11-30``."""
+    if not ts:
+        return ""
+    day = time.strftime("%Y-%m-%d", time.localtime(ts))
+    today = time.strftime("%Y-%m-%d", time.localtime(now or time.time()))
+    return time.strftime("%H:%M", time.localtime(ts)) if day == today else day
+
+
 def _cells(row: TrackRow) -> tuple[str, ...]:
-    return (row.title, row.artist, row.album, row.genre, format_time(row.duration_s),
+    """The static cells (the live columns stay empty here)."""
+    return ("", row.title, row.artist, row.album, row.genre, format_time(row.duration_s), "", "",
             "" if row.lufs is None else f"{row.lufs:.1f} LUFS",
             "" if row.cluster is None else str(row.cluster), describe_issues(row.issues))
 
 
-def _sort_key(row: TrackRow, column: int):
-    if column == 4:
-        return row.duration_s
-    if column == 5:
-        return -1e9 if row.lufs is None else row.lufs
-    if column == 6:
-        return -1 if row.cluster is None else row.cluster
-    return _cells(row)[column].casefold()
+def _sort_key(row: TrackRow, column: int, history: ListeningHistory):
+    keys = {LIKED: lambda: row.id in history.liked, DURATION: lambda: row.duration_s,
+            PLAYS: lambda: history.plays.get(row.id, 0),
+            LAST_PLAYED: lambda: history.last_played.get(row.id, 0.0),
+            LOUDNESS: lambda: -1e9 if row.lufs is None else row.lufs,
+            CLUSTER: lambda: -1 if row.cluster is None else row.cluster}
+    key = keys.get(column)
+    return key() if key else _cells(row)[column].casefold()
 
 
 class LibraryModel(QAbstractTableModel):
@@ -53,6 +75,8 @@ class LibraryModel(QAbstractTableModel):
         self._terms: list[str] = []
         self._order: tuple[int, Qt.SortOrder] | None = None
         self._keys: dict[int, list] = {}
+        self._view = "all"
+        self.history = ListeningHistory()
 
     # -- Qt model API --------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -64,16 +88,32 @@ class LibraryModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        source = self._visible[index.row()]
+        source, column = self._visible[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[source][index.column()]
+            return self._live(source, column) if column in LIVE else self._cells[source][column]
         if role == ROW_ROLE:
             return self._rows[source]
+        if role == Qt.ItemDataRole.DecorationRole and column == LIKED:
+            return icon("heart-filled" if self._rows[source].id in self.history.liked else "heart")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._cells[source][7] if index.column() == 7 else self._rows[source].path
-        if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= index.column() <= 6:
+            return self._tooltip(source, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _live(self, source: int, column: int) -> str:
+        track_id = self._rows[source].id
+        if column == PLAYS:
+            return str(self.history.plays.get(track_id) or "")
+        if column == LAST_PLAYED:
+            return format_when(self.history.last_played.get(track_id))
+        return ""
+
+    def _tooltip(self, source: int, column: int) -> str:
+        if column == LIKED:
+            liked = self._rows[source].id in self.history.liked
+            return "Liked: click to unlike" if liked else "Click to like"
+        return self._cells[source][ISSUES] if column == ISSUES else self._rows[source].path
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole):
@@ -102,6 +142,47 @@ class LibraryModel(QAbstractTableModel):
     def find(self, track_id: str) -> TrackRow | None:
         """A track by id, visible or not."""
         return self._by_id.get(track_id)
+
+    def visible_tracks(self) -> list[TrackRow]:
+        """The rows as shown (filtered and sorted): what play-through continues with."""
+        return [self._rows[i] for i in self._visible]
+
+    @property
+    def view(self) -> str:
+        """One of ``VIEWS``."""
+        return self._view
+
+    def set_view(self, view: str) -> None:
+        """Show every track, the liked ones, or the recently played ones (latest first)."""
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+        self._view = view
+        self._refilter()
+
+    def set_history(self, history: ListeningHistory) -> None:
+        """Play counts, last plays and hearts (after a load)."""
+        self.history = history
+        self.history_changed()
+
+    def history_changed(self, track_id: str | None = None) -> None:
+        """A play or heart changed (``track_id``; ``None``: any): redraw, re-sort, re-filter."""
+        for column in LIVE:
+            self._keys.pop(column, None)
+        if self._view != "all" or (self._order and self._order[0] in LIVE):
+            self._refilter()
+            return
+        row = self.visible_row(track_id) if track_id else None
+        top = self.index(row or 0, 0)
+        bottom = self.index(self.rowCount() - 1 if row is None else row, len(COLUMNS) - 1)
+        self.dataChanged.emit(top, bottom)
+
+    def visible_row(self, track_id: str) -> int | None:
+        """The row showing ``track_id`` (``None`` if hidden)."""
+        source = next((i for i, r in enumerate(self._rows) if r.id == track_id), None)
+        try:
+            return None if source is None else self._visible.index(source)
+        except ValueError:
+            return None
 
     def clear(self) -> None:
         """Forget every row (before a reload)."""
@@ -134,27 +215,40 @@ class LibraryModel(QAbstractTableModel):
         """Show only rows whose title, artist, album or genre contain every word of ``text``."""
         terms = text.casefold().split()
         narrowing = bool(self._terms) and " ".join(terms).startswith(" ".join(self._terms))
-        # Typing on only narrows the rows already shown (already in display order).
-        rows = self._visible if narrowing else range(len(self._rows))
-        hay = self._haystack
-        for term in terms:
-            rows = [i for i in rows if term in hay[i]]
         self._terms = terms
-        self.beginResetModel()
-        self._visible = list(rows)
         if not narrowing:
-            self._apply_order()
+            self._refilter()
+            return
+        # Typing on only narrows the rows already shown (already in display order).
+        rows = self._visible
+        for term in terms:
+            rows = [i for i in rows if term in self._haystack[i]]
+        self.beginResetModel()
+        self._visible = rows
+        self.endResetModel()
+
+    def _refilter(self) -> None:
+        """Every row that matches the search and the view, in display order."""
+        self.beginResetModel()
+        self._visible = [i for i in range(len(self._rows)) if self._matches(i)]
+        self._apply_order()
         self.endResetModel()
 
     def _matches(self, i: int) -> bool:
         hay = self._haystack[i]
+        if self._view == "liked" and self._rows[i].id not in self.history.liked:
+            return False
+        if self._view == "recent" and self._rows[i].id not in self.history.last_played:
+            return False
         return all(term in hay for term in self._terms)
 
     def _apply_order(self) -> None:
-        if self._order is None:
+        # Recently played lists the latest first until the listener sorts by a column.
+        column, order = self._order or ((LAST_PLAYED, Qt.SortOrder.DescendingOrder)
+                                        if self._view == "recent" else (None, None))
+        if column is None:
             return
-        column, order = self._order
         keys = self._keys.get(column)
         if keys is None or len(keys) != len(self._rows):  # computed once per column and load
-            keys = self._keys[column] = [_sort_key(row, column) for row in self._rows]
+            keys = self._keys[column] = [_sort_key(row, column, self.history) for row in self._rows]
         self._visible.sort(key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)

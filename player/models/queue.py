@@ -1,4 +1,5 @@
-"""The queue list model over ``PlayQueue``, with drag-and-drop reordering."""
+"""The "Up next" list model over ``PlayQueue``: queued tracks (drag to reorder), then the list's
+continuation and the radio's pick."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import json
 
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from core.playback.playqueue import PlayQueue
+from core.playback.playqueue import QUEUED, PlayQueue
 from player.models.library import format_time
 
 MIME = "application/x-encore-queue-rows"
+ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
+ORIGIN_ROLE = Qt.ItemDataRole.UserRole + 2
+#: Rows shown (the continuation of a long list is not listed to its end).
+SHOWN = 50
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -21,35 +26,45 @@ class QueueModel(QAbstractListModel):
     def __init__(self, queue: PlayQueue, parent=None):
         super().__init__(parent)
         self.queue = queue
-        self._items = queue.items()
+        self._rows = queue.upcoming(SHOWN)
         # A queued connection when the decoder thread pops the next track.
         self._queueChanged.connect(self._reload)
         queue.subscribe(self._queueChanged.emit)
 
     def _reload(self) -> None:
         self.beginResetModel()
-        self._items = self.queue.items()
+        self._rows = self.queue.upcoming(SHOWN)
         self.endResetModel()
 
+    def queued_count(self) -> int:
+        """Rows the listener queued (the first ones; only they can be moved or removed)."""
+        return sum(1 for origin, _ in self._rows if origin == QUEUED)
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._items)
+        return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self._items):
+        if not index.isValid() or index.row() >= len(self._rows):
             return None
-        item = self._items[index.row()]
+        origin, item = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             by = f" — {item.artist}" if item.artist else ""
             return f"{item.title}{by}   {format_time(item.duration_s)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.path
+        if role == ITEM_ROLE:
+            return item
+        if role == ORIGIN_ROLE:
+            return origin
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.isValid():
+        if not index.isValid():
+            return base | Qt.ItemFlag.ItemIsDropEnabled
+        if index.row() < self.queued_count():
             return base | Qt.ItemFlag.ItemIsDragEnabled
-        return base | Qt.ItemFlag.ItemIsDropEnabled
+        return base
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
@@ -66,6 +81,6 @@ class QueueModel(QAbstractListModel):
                      parent: Index) -> bool:
         if action != Qt.DropAction.MoveAction or not data.hasFormat(MIME):
             return False
-        before = row if row >= 0 else (parent.row() if parent.isValid() else len(self._items))
+        before = row if row >= 0 else (parent.row() if parent.isValid() else len(self._rows))
         self.queue.move(json.loads(bytes(data.data(MIME)).decode()), before)
         return False  # the queue moved the rows itself: the view must not remove the originals

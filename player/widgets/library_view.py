@@ -1,44 +1,74 @@
-"""The library pane: a search field over the track table, with a context menu."""
+"""The library pane: views (library, liked, recently played), a search field over the track table,
+and a context menu."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMenu,
+    QTabBar,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from core.library.catalog import TrackRow
-from player.models.library import LibraryModel
+from player.models.library import (
+    ALBUM,
+    ARTIST,
+    CLUSTER,
+    DURATION,
+    GENRE,
+    ISSUES,
+    LAST_PLAYED,
+    LIKED,
+    LOUDNESS,
+    PLAYS,
+    TITLE,
+    VIEWS,
+    LibraryModel,
+)
 from player.resources import icon
 
 #: Column widths in pixels (title and album stretch).
-WIDTHS = {1: 170, 3: 100, 4: 82, 5: 104, 6: 74, 7: 110}
+WIDTHS = {LIKED: 34, ARTIST: 160, GENRE: 90, DURATION: 76, PLAYS: 58, LAST_PLAYED: 104,
+          LOUDNESS: 100, CLUSTER: 70, ISSUES: 110}
+VIEW_TITLES = {"all": "Library", "liked": "Liked", "recent": "Recently played"}
 
 
 class LibraryView(QWidget):
-    """Table and search.
+    """Views, table and search.
 
     Signals
     -------
     playRequested(TrackRow)
-    playNextRequested(list)
-    queueRequested(list)
+        Double-click, Enter or *Play*: play it and continue through the rows as shown.
+    playNextRequested(list), queueRequested(list)
+    radioRequested(TrackRow), moreLikeRequested(TrackRow)
+        *Start radio* and *More like this*.
+    likeRequested(TrackRow, bool)
+        The heart cell was clicked, or *Like* / *Unlike* chosen.
     """
 
     playRequested = Signal(object)
     playNextRequested = Signal(object)
     queueRequested = Signal(object)
+    radioRequested = Signal(object)
+    moreLikeRequested = Signal(object)
+    likeRequested = Signal(object, bool)
 
     def __init__(self, model: LibraryModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
+        self.tabs = QTabBar(objectName="views", drawBase=False, expanding=False)
+        for view in VIEWS:
+            self.tabs.addTab(VIEW_TITLES[view])
+        self.tabs.currentChanged.connect(lambda i: model.set_view(VIEWS[i]))
         self.search = QLineEdit(placeholderText="Search title, artist, album, genre  (Ctrl+F)",
                                 clearButtonEnabled=True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
@@ -48,9 +78,12 @@ class LibraryView(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.table = QTableView(objectName="library")
         self._setup_table()
+        top = QHBoxLayout()
+        top.addWidget(self.tabs)
+        top.addWidget(self.search, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 0, 0)
-        layout.addWidget(self.search)
+        layout.addLayout(top)
         layout.addWidget(self.table, 1)
 
     def _setup_table(self) -> None:
@@ -68,13 +101,37 @@ class LibraryView(QWidget):
         table.verticalHeader().setDefaultSectionSize(28)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
-        for column in (0, 2):
+        for column in (TITLE, ALBUM):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         for column, width in WIDTHS.items():
             table.setColumnWidth(column, width)
-        table.doubleClicked.connect(lambda index: self.playRequested.emit(self.model.track(index.row())))
+        table.doubleClicked.connect(self._activated)
+        table.clicked.connect(self._clicked)
+        table.installEventFilter(self)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._menu)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            index = self.table.currentIndex()
+            if index.isValid():
+                self._activated(index)
+            return True
+        return super().eventFilter(watched, event)
+
+    def _activated(self, index) -> None:
+        if index.column() != LIKED:  # a double-click on the heart is two likes, not a play
+            self.playRequested.emit(self.model.track(index.row()))
+
+    def _clicked(self, index) -> None:
+        if index.column() == LIKED:
+            track = self.model.track(index.row())
+            self.likeRequested.emit(track, track.id not in self.model.history.liked)
+
+    def show_view(self, view: str) -> None:
+        """Switch to one of ``VIEWS``."""
+        self.tabs.setCurrentIndex(VIEWS.index(view))
 
     def selected(self) -> list[TrackRow]:
         """Selected tracks in view order."""
@@ -92,13 +149,22 @@ class LibraryView(QWidget):
             self.context_menu(tracks).exec(self.table.viewport().mapToGlobal(pos))
 
     def context_menu(self, tracks: list[TrackRow]) -> QMenu:
-        """Play / Play next / Add to queue for ``tracks``."""
-        menu = QMenu(self)
-        actions = [("Play", lambda: self.playRequested.emit(tracks[0])),
+        """Play, queue, radio and heart actions for ``tracks`` (the first one for single-track
+        actions)."""
+        first = tracks[0]
+        liked = first.id in self.model.history.liked
+        actions = [("Play", lambda: self.playRequested.emit(first)),
                    ("Play next", lambda: self.playNextRequested.emit(tracks)),
-                   ("Add to queue", lambda: self.queueRequested.emit(tracks))]
-        for text, slot in actions:
-            action = QAction(text, menu)
-            action.triggered.connect(slot)
+                   ("Add to queue", lambda: self.queueRequested.emit(tracks)), None,
+                   ("Start radio", lambda: self.radioRequested.emit(first)),
+                   ("More like this", lambda: self.moreLikeRequested.emit(first)), None,
+                   ("Unlike" if liked else "Like", lambda: self.likeRequested.emit(first, not liked))]
+        menu = QMenu(self)
+        for entry in actions:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            action = QAction(entry[0], menu)
+            action.triggered.connect(entry[1])
             menu.addAction(action)
         return menu

@@ -1,37 +1,110 @@
-"""The queue pane: drag to reorder, Delete to remove, a Clear button."""
+"""The queue pane: "Now playing", then "Up next" (queued tracks, drag to reorder, Delete to remove,
+a Clear button; then the list's continuation and the radio's pick), durations aligned right."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-from player.models.queue import QueueModel
+from core.playback.playqueue import QUEUED, RADIO
+from core.playback.source import PlayItem
+from player.models.library import format_time
+from player.models.queue import ITEM_ROLE, ORIGIN_ROLE, QueueModel
+
+TAGS = {RADIO: ("radio", "#5eead4"), QUEUED: ("", "#e9e7f2")}
+DURATION_W = 44
+
+
+def draw_track_line(painter: QPainter, rect: QRect, item: PlayItem, color: str, tag: str = "") -> None:
+    """``Title — Artist`` elided on the left, the duration right-aligned in a fixed column."""
+    metrics = painter.fontMetrics()
+    duration = QRect(rect.right() - DURATION_W, rect.top(), DURATION_W, rect.height())
+    text = QRect(rect.left(), rect.top(), rect.width() - DURATION_W - 8, rect.height())
+    if tag:
+        width = metrics.horizontalAdvance(tag) + 10
+        painter.setPen(QColor("#5eead4"))
+        painter.drawText(QRect(text.left(), text.top(), width, text.height()),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, tag)
+        text.setLeft(text.left() + width)
+    by = f" — {item.artist}" if item.artist else ""
+    painter.setPen(QColor(color))
+    painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                     metrics.elidedText(item.title + by, Qt.TextElideMode.ElideRight, text.width()))
+    painter.setPen(QColor("#a8a3bd"))
+    painter.drawText(duration, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                     format_time(item.duration_s))
+
+
+class QueueDelegate(QStyledItemDelegate):
+    """One line per track; the continuation is dimmer, the radio's pick is tagged."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return QSize(option.rect.width(), 28)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        painter.save()
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, QColor("#3b2f63"))
+        tag, color = TAGS.get(index.data(ORIGIN_ROLE), ("", "#a8a3bd"))
+        draw_track_line(painter, option.rect.adjusted(8, 0, -8, 0), index.data(ITEM_ROLE), color, tag)
+        painter.restore()
+
+
+class NowPlaying(QWidget):
+    """The track that sounds, in the same layout as the rows below it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.item: PlayItem | None = None
+        self.setFixedHeight(30)
+
+    def show_item(self, item: PlayItem | None) -> None:
+        """``None``: nothing plays."""
+        self.item = item
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        rect = self.rect().adjusted(8, 0, -8, 0)
+        if self.item is None:
+            painter.setPen(QColor("#7c7794"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter, "Nothing playing")
+            return
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        draw_track_line(painter, rect, self.item, "#ffffff")
 
 
 class QueueView(QWidget):
-    """Upcoming tracks."""
+    """Now playing and upcoming tracks."""
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
         self.list = QListView(objectName="queue")
         self.list.setModel(model)
+        self.list.setItemDelegate(QueueDelegate(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setDropIndicatorShown(True)
-        self.title = QLabel("Queue", objectName="sidebarTitle")
+        self.now = NowPlaying()
+        self.title = QLabel("Up next", objectName="sidebarTitle")
         self.count = QLabel("", objectName="sidebarHint")
-        clear = QPushButton("Clear")
+        clear = QPushButton("Clear", toolTip="Remove the tracks you queued")
         clear.clicked.connect(model.queue.clear)
         remove = QShortcut(QKeySequence.StandardKey.Delete, self.list)
         remove.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -42,15 +115,22 @@ class QueueView(QWidget):
         head.addWidget(clear)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(QLabel("Now playing", objectName="sidebarTitle"))
+        layout.addWidget(self.now)
         layout.addLayout(head)
         layout.addWidget(self.list, 1)
         model.modelReset.connect(self._count)
         self._count()
 
     def _count(self) -> None:
-        n = self.model.rowCount()
-        self.count.setText(f"{n} track{'s' if n != 1 else ''}" if n else "empty")
+        queued, n = self.model.queued_count(), self.model.rowCount()
+        parts = [f"{queued} queued"] if queued else []
+        if n > queued:
+            parts.append(f"{n - queued} more")
+        self.count.setText(", ".join(parts) or "empty")
 
     def remove_selected(self) -> None:
-        """Drop the selected tracks from the queue."""
-        self.model.queue.remove(i.row() for i in self.list.selectionModel().selectedRows())
+        """Drop the selected queued tracks (the continuation and the radio are not a queue)."""
+        queued = self.model.queued_count()
+        self.model.queue.remove(i.row() for i in self.list.selectionModel().selectedRows()
+                                if i.row() < queued)

@@ -1,8 +1,11 @@
-"""The recommendations sidebar: five tracks like the one playing, with a score and a reason."""
+"""The recommendations sidebar: five tracks like the one playing (or the one the listener asked
+about), each with a heart, one score and a plain-language reason; details in a tooltip."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+import html
+
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -17,8 +20,32 @@ from PySide6.QtWidgets import (
 )
 
 from core.playback.source import PlayItem
+from player.resources import icon
 
 REC_ROLE = Qt.ItemDataRole.UserRole + 1
+LIKED_ROLE = Qt.ItemDataRole.UserRole + 2
+PILL_W, HEART_W = 46, 20
+
+
+def heart_rect(rect: QRect) -> QRect:
+    """Where an entry's heart is drawn (and clicked), left of its score."""
+    box = rect.adjusted(10, 6, -10, -6)
+    return QRect(box.right() - PILL_W - HEART_W - 6, box.top(), HEART_W, 18)
+
+
+def tooltip(rec: dict) -> str:
+    """The reason in full, then the doc's ``details`` (a mapping, a list or a text), then the path."""
+    lines = [f"<b>{html.escape(rec.get('title') or rec['id'])}</b>",
+             f"{rec.get('score', 0):.0%} match: {html.escape(rec.get('why', ''))}"]
+    details = rec.get("details")
+    if isinstance(details, dict):
+        lines += [f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in details.items()]
+    elif isinstance(details, list | tuple):
+        lines += [html.escape(str(d)) for d in details]
+    elif details:
+        lines.append(html.escape(str(details)))
+    lines.append(f"<span style='color:#7c7794'>{html.escape(rec.get('path', ''))}</span>")
+    return "<br>".join(lines)
 
 
 class RecommendationDelegate(QStyledItemDelegate):
@@ -40,11 +67,12 @@ class RecommendationDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(QColor("#e9e7f2"))
         metrics = painter.fontMetrics()
-        title = metrics.elidedText(rec.get("title") or rec["id"], Qt.TextElideMode.ElideRight,
-                                   box.width() - 56)
-        painter.drawText(QRect(box.left(), box.top(), box.width() - 56, 18),
-                         Qt.AlignmentFlag.AlignLeft, title)
-        pill = QRect(box.right() - 46, box.top(), 46, 18)
+        head = box.width() - PILL_W - HEART_W - 12
+        title = metrics.elidedText(rec.get("title") or rec["id"], Qt.TextElideMode.ElideRight, head)
+        painter.drawText(QRect(box.left(), box.top(), head, 18), Qt.AlignmentFlag.AlignLeft, title)
+        heart = "heart-filled" if index.data(LIKED_ROLE) else "heart"
+        icon(heart).paint(painter, heart_rect(option.rect))
+        pill = QRect(box.right() - PILL_W, box.top(), PILL_W, 18)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor("#134e4a"))
         painter.drawRoundedRect(pill, 9, 9)
@@ -60,22 +88,27 @@ class RecommendationDelegate(QStyledItemDelegate):
         small.setPointSizeF(option.font.pointSizeF() * 0.85)
         painter.setFont(small)
         painter.setPen(QColor("#7c7794"))
+        small_metrics = painter.fontMetrics()
         painter.drawText(QRect(box.left(), box.top() + 36, box.width(), 16), Qt.AlignmentFlag.AlignLeft,
-                         rec.get("why", ""))
+                         small_metrics.elidedText(rec.get("why", ""), Qt.TextElideMode.ElideRight,
+                                                  box.width()))
         painter.restore()
 
 
 class RecommendationSidebar(QWidget):
-    """Shows the feed; a click (or Enter) queues a track, a double-click plays it next.
+    """Shows the feed; a click (or Enter) queues a track, a double-click plays it next, a click
+    on the heart likes it.
 
     Signals
     -------
     queueRequested(dict)
     playNextRequested(dict)
+    likeRequested(dict, bool)
     """
 
     queueRequested = Signal(object)
     playNextRequested = Signal(object)
+    likeRequested = Signal(object, bool)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -89,6 +122,9 @@ class RecommendationSidebar(QWidget):
         self.list.setItemDelegate(RecommendationDelegate(self.list))
         self.list.setMouseTracking(True)
         self.list.installEventFilter(self)
+        self.list.viewport().installEventFilter(self)
+        #: Ids of liked tracks (the window shares its listening history's set).
+        self.liked: set[str] = set()
         # A single click waits out the double-click interval so a double-click does not also queue.
         self._click = QTimer(self, singleShot=True, interval=QApplication.doubleClickInterval())
         self._click.timeout.connect(self._queue_current)
@@ -101,8 +137,9 @@ class RecommendationSidebar(QWidget):
         layout.addWidget(self.list, 1)
 
     def show_waiting(self, item: PlayItem) -> None:
-        """A new track plays: recommendations are on their way."""
+        """A new track plays (or was asked about): recommendations are on their way."""
         self.list.clear()
+        self.title.setText(f"More like “{item.title}”")
         self.hint.setText(f"Finding tracks that sound like “{item.title}”…")
 
     def show_problem(self, message: str) -> None:
@@ -116,7 +153,8 @@ class RecommendationSidebar(QWidget):
         for rec in recs:
             item = QListWidgetItem()
             item.setData(REC_ROLE, rec)
-            item.setToolTip(rec.get("path", ""))
+            item.setData(LIKED_ROLE, rec["id"] in self.liked)
+            item.setToolTip(tooltip(rec))
             self.list.addItem(item)
         origin = "by the recommender worker" if source == "worker" else "from the library"
         self.hint.setText(f"{len(recs)} tracks, chosen {origin}. Click to queue, double-click to "
@@ -126,7 +164,26 @@ class RecommendationSidebar(QWidget):
         """What the list shows."""
         return [self.list.item(i).data(REC_ROLE) for i in range(self.list.count())]
 
+    def refresh_hearts(self) -> None:
+        """Redraw the hearts after a like elsewhere."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setData(LIKED_ROLE, item.data(REC_ROLE)["id"] in self.liked)
+
+    def heart_clicked(self, pos: QPoint) -> bool:
+        """A click at ``pos`` (viewport coordinates) on a heart: like or unlike that entry."""
+        item = self.list.itemAt(pos)
+        if item is None or not heart_rect(self.list.visualItemRect(item)).contains(pos):
+            return False
+        rec = item.data(REC_ROLE)
+        self.likeRequested.emit(rec, rec["id"] not in self.liked)
+        return True
+
     def eventFilter(self, watched, event) -> bool:
+        presses = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
+        if (watched is self.list.viewport() and event.type() in presses
+                and self.heart_clicked(event.position().toPoint())):
+            return True  # a heart click neither selects nor queues
         if (watched is self.list and event.type() == QEvent.Type.KeyPress
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
             self._queue_current()

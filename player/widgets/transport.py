@@ -1,16 +1,21 @@
-"""The transport bar: now playing (with cover art), buttons, seek slider, times, volume."""
+"""The transport bar: now playing (with cover art and heart), buttons, shuffle, repeat and radio
+switches, seek slider, times, volume."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget
 
+from core.playback.playorder import REPEAT_MODES
 from core.playback.source import PlayItem
 from player.models.library import format_time
 from player.resources import icon
 
 COVER = 64
+REPEAT_TIPS = {"off": "Repeat: off", "all": "Repeat: the whole list", "one": "Repeat: this track"}
 
 
 class TransportBar(QWidget):
@@ -22,6 +27,12 @@ class TransportBar(QWidget):
         Seconds, when the user releases the slider.
     volumeChanged(float)
         0..1.
+    shuffleToggled(bool), radioToggled(bool), likeToggled(bool)
+        The switches and the heart, as the listener set them.
+    repeatChanged(str)
+        One of ``REPEAT_MODES`` (the button cycles through them).
+    moreLikeClicked()
+        *More like this* for the playing track.
     """
 
     playPauseClicked = Signal()
@@ -29,6 +40,11 @@ class TransportBar(QWidget):
     nextClicked = Signal()
     seekRequested = Signal(float)
     volumeChanged = Signal(float)
+    shuffleToggled = Signal(bool)
+    repeatChanged = Signal(str)
+    radioToggled = Signal(bool)
+    likeToggled = Signal(bool)
+    moreLikeClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -37,9 +53,19 @@ class TransportBar(QWidget):
         self.cover.setFixedSize(COVER, COVER)
         self.title = QLabel("Nothing playing", objectName="nowTitle")
         self.details = QLabel("", objectName="nowDetails")
-        self.prev_button = self._button("previous", "Previous", self.previousClicked)
-        self.play_button = self._button("play", "Play (Space)", self.playPauseClicked, big=True)
-        self.next_button = self._button("next", "Next", self.nextClicked)
+        self.prev_button = self._button("previous", "Previous", self.previousClicked.emit)
+        self.play_button = self._button("play", "Play (Space)", self.playPauseClicked.emit, big=True)
+        self.next_button = self._button("next", "Next", self.nextClicked.emit)
+        self.shuffle_button = self._switch("shuffle", "Shuffle the list", self.shuffleToggled)
+        self.repeat_button = self._button("repeat", REPEAT_TIPS["off"], self.cycle_repeat)
+        self.repeat_button.setCheckable(True)
+        self.repeat = "off"
+        self.radio_button = self._switch("radio", "Radio: when nothing you chose is left, keep "
+                                         "playing tracks like these", self.radioToggled)
+        self.radio_button.setText("Radio")
+        self.radio_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.like_button = self._switch("heart", "Like", self.likeToggled)
+        self.more_button = self._button("spark", "More like this", self.moreLikeClicked.emit)
         self.elapsed = QLabel("0:00", objectName="time")
         self.remaining = QLabel("-0:00", objectName="time")
         self.seek = QSlider(Qt.Orientation.Horizontal, objectName="seek")
@@ -52,17 +78,48 @@ class TransportBar(QWidget):
         self._layout()
         self.show_item(None)
 
-    def _button(self, name: str, tip: str, signal: Signal, *, big: bool = False) -> QToolButton:
+    def _button(self, name: str, tip: str, slot: Callable[[], None], *, big: bool = False) -> QToolButton:
         button = QToolButton(self, toolTip=tip, autoRaise=True)
         button.setIcon(icon(name))
         button.setIconSize(QSize(36, 36) if big else QSize(22, 22))
-        button.clicked.connect(signal.emit)
+        button.clicked.connect(lambda _checked=False: slot())
         return button
+
+    def _switch(self, name: str, tip: str, signal: SignalInstance) -> QToolButton:
+        button = QToolButton(self, toolTip=tip, autoRaise=True, checkable=True)
+        button.setIcon(icon(name))
+        button.setIconSize(QSize(20, 20))
+        button.toggled.connect(signal.emit)
+        return button
+
+    def cycle_repeat(self) -> None:
+        """Off → all → one → off."""
+        self.set_repeat(REPEAT_MODES[(REPEAT_MODES.index(self.repeat) + 1) % len(REPEAT_MODES)])
+        self.repeatChanged.emit(self.repeat)
+
+    def set_repeat(self, mode: str) -> None:
+        """Show a repeat mode (without emitting)."""
+        self.repeat = mode
+        self.repeat_button.setChecked(mode != "off")
+        self.repeat_button.setIcon(icon("repeat-one" if mode == "one" else "repeat"))
+        self.repeat_button.setToolTip(REPEAT_TIPS[mode])
+
+    def show_liked(self, liked: bool) -> None:
+        """The heart of the playing track (without emitting)."""
+        self.like_button.blockSignals(True)
+        self.like_button.setChecked(liked)
+        self.like_button.blockSignals(False)
+        self.like_button.setIcon(icon("heart-filled" if liked else "heart"))
+        self.like_button.setToolTip("Unlike" if liked else "Like")
 
     def _layout(self) -> None:
         text = QVBoxLayout()
         text.addStretch()
-        text.addWidget(self.title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.like_button)
+        title_row.addWidget(self.more_button)
+        text.addLayout(title_row)
         text.addWidget(self.details)
         text.addStretch()
         seek_row = QHBoxLayout()
@@ -71,7 +128,8 @@ class TransportBar(QWidget):
         seek_row.addWidget(self.remaining)
         buttons = QHBoxLayout()
         buttons.addStretch()
-        for button in (self.prev_button, self.play_button, self.next_button):
+        for button in (self.shuffle_button, self.prev_button, self.play_button, self.next_button,
+                       self.repeat_button):
             buttons.addWidget(button)
         buttons.addStretch()
         middle = QVBoxLayout()
@@ -83,12 +141,16 @@ class TransportBar(QWidget):
         row.addWidget(self.cover)
         row.addLayout(text, 2)
         row.addLayout(middle, 3)
+        row.addWidget(self.radio_button)
+        row.addSpacing(8)
         row.addWidget(volume_icon)
         row.addWidget(self.volume)
 
     def show_item(self, item: PlayItem | None, cover: bytes | None = None) -> None:
         """Now playing (``None``: nothing)."""
         self.title.setText(item.title if item else "Nothing playing")
+        self.like_button.setEnabled(item is not None)
+        self.more_button.setEnabled(item is not None)
         parts = [item.artist, item.album] if item else []
         self.details.setText(" — ".join(p for p in parts if p))
         pixmap = QPixmap()

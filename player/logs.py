@@ -1,0 +1,42 @@
+"""Logging for the player: one line per repeated problem a minute, not one per retry.
+
+With its broker gone, kafka-python logs a connection error per attempt from several threads; a
+player left running would fill the terminal (and any log file) with them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+PERIOD_S = 60.0
+
+
+class RepeatFilter(logging.Filter):
+    """Passes a message (by logger and format string) at most once per ``period_s``, then says
+    how many repeats it held back."""
+
+    def __init__(self, period_s: float = PERIOD_S):
+        super().__init__()
+        self.period_s = period_s
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        last, held = self._seen.get(key, (-self.period_s, 0))
+        if now - last < self.period_s:
+            self._seen[key] = (last, held + 1)
+            return False
+        self._seen[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} ({held} more like this in the last {self.period_s:.0f} s)"
+        return True
+
+
+def setup_logging() -> None:
+    """INFO for Encore, WARNING for Kafka's client, repeats held back."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # connection chatter, not Encore's news
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RepeatFilter())
