@@ -1,5 +1,10 @@
 """The local SecantusDB server as Encore runs it: ``python -m core.dbserver [--follow-parent] ARGS``.
 
+The frozen app ships this script as its own executable, ``encore-db`` (see ``build.spec``):
+SecantusDB is GPL-2.0-only and must not be frozen into the same program as GPL-3.0 code.
+Encore always passes ``--config`` and starts it in the private services folder, so SecantusDB
+never picks up a ``secantusd.toml`` from the user's current folder or home.
+
 With ``--follow-parent`` the server leaves with the process that started it. The parent-death
 signal (SIGTERM) alone is not enough: SecantusDB's handler waits for the request in flight, so
 a server busy with a large insert outlived its parent by many minutes. A watchdog thread
