@@ -57,7 +57,8 @@ def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
     renamed_doc = store.get_track(renamed)
     playlist = _history(store, track_id(renamed))
     store.db.likes.insert_one({"_id": track_id(reencoded), "ts": 2.0})
-    store.tracks.update_one({"_id": track_id(renamed)}, {"$set": {"play_count": 7}})
+    store.tracks.update_one({"_id": track_id(renamed)}, {"$set": {"rating": 4}})
+    store.db.track_stats.insert_one({"_id": track_id(renamed), "plays": 7, "skips": 1})
     generation = store.generation()
 
     (root / "song 3.wav").unlink()  # deleted
@@ -77,7 +78,8 @@ def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
     assert report.skipped == []
     moved_id = track_id(new_renamed)
     moved_doc = store.get_track(moved_id)
-    assert moved_doc["play_count"] == 7
+    assert moved_doc["rating"] == 4
+    assert store.db.track_stats.find_one({"_id": moved_id}, {"_id": 0}) == {"plays": 7, "skips": 1}
     # Same size and duration: the analysis was copied, not redone (no decode).
     assert (moved_doc["imported_at"], moved_doc["features"]) == (renamed_doc["imported_at"],
                                                                  renamed_doc["features"])

@@ -2,10 +2,13 @@
 
 import os
 import queue
+import threading
 import time
 
+from core.errors import ImportLockedError
 from core.library.analyse import track_id
 from core.library.folders import add_folder
+from core.library.lock import import_lock
 from core.library.watch import LibraryWatcher
 from tests.audio import music_like, write
 
@@ -49,3 +52,20 @@ def test_watcher_follows_new_renamed_and_deleted_files(store, tmp_path):
     finally:
         watcher.stop()
     assert errors == []
+
+
+def test_a_failed_rescan_is_tried_again(store, tmp_path):
+    root = tmp_path / "music"
+    root.mkdir()
+    reports, errors = queue.Queue(), queue.Queue()
+    watcher = LibraryWatcher(store, reports.put, folders=[str(root)], quiet_s=0.3,
+                             on_error=errors.put, jobs=1, retry_s=1.0)
+    watcher.start()
+    try:
+        with import_lock(store, threading.Event()):  # another import is running
+            song = write(tmp_path / "staging" / "song.wav", music_like(1, seed=2), 22050)
+            os.rename(song, root / "song.wav")
+            assert isinstance(errors.get(timeout=DEADLINE_S), ImportLockedError)
+        assert _next_change(reports).imported == [str(root / "song.wav")]
+    finally:
+        watcher.stop()

@@ -29,7 +29,6 @@ from core.library.analyse import AnalyseOptions, track_id
 from core.library.discover import Skipped, discover
 from core.library.folders import is_inside, list_folders, outermost
 from core.library.pipeline import Progress, options_key, run_import
-from core.playlists.store import replace_track
 from core.similarity.shingles import jaccard
 from core.store.mongo import FileState, MongoStore, _guard
 
@@ -37,10 +36,12 @@ DURATION_TOLERANCE_S = 0.5
 SAME_AUDIO_JACCARD = 0.9
 #: Formats whose size follows from duration and sample format alone (no evidence of identity).
 UNCOMPRESSED_FORMATS = frozenset({"WAV", "WAVEX", "AIFF", "W64", "RF64"})
-#: Collections whose documents are keyed (``_id``) by a track id.
-KEYED_BY_TRACK = ("likes",)
+#: Collections whose documents are keyed (``_id``) by a track id: likes, per-track counters.
+KEYED_BY_TRACK = ("likes", "track_stats")
 #: Collections whose documents name a track in a ``track_id`` field.
-REFER_TO_TRACK = ("plays", "likes")
+REFER_TO_TRACK = ("plays",)
+#: (collection, field) holding lists of track ids: playlist entries, a session's radio seeds.
+TRACK_LISTS = (("playlists", "tracks"), ("sessions", "seeds"))
 
 
 @dataclass
@@ -263,18 +264,8 @@ def _relink_copy(store: MongoStore, old_id: str, new_path: str) -> bool:
 
 @_guard("relinking a moved file's history")
 def _relink_history(store: MongoStore, old: str, new: str) -> None:
-    """Give ``new`` everything that refers to ``old``, then drop ``old``'s documents.
-
-    Fields of the old track that the analysis does not write (play counters, ratings) are
-    carried over; the new track's own analysis wins where both have a field.
-    """
-    try:
-        old_doc, new_doc = store.get_track(old), store.get_track(new)
-    except NotFoundError:
-        old_doc = new_doc = {}
-    carried = {k: v for k, v in old_doc.items() if k not in new_doc}
-    if carried:
-        store.tracks.update_one({"_id": new}, {"$set": carried})
+    """Give ``new`` everything that refers to ``old``, then drop ``old``'s documents."""
+    _carry_fields(store, old, new)
     for name in KEYED_BY_TRACK:
         collection = store.db[name]
         for doc in collection.find({"_id": old}):
@@ -282,8 +273,24 @@ def _relink_history(store: MongoStore, old: str, new: str) -> None:
             collection.delete_one({"_id": old})
     for name in REFER_TO_TRACK:
         store.db[name].update_many({"track_id": old}, {"$set": {"track_id": new}})
-    replace_track(store, old, new)
+    for name, list_field in TRACK_LISTS:
+        collection = store.db[name]
+        for doc in collection.find({list_field: old}, {list_field: 1}):
+            ids = [new if t == old else t for t in doc[list_field]]
+            collection.update_one({"_id": doc["_id"]}, {"$set": {list_field: ids}})
     _remove(store, [old])
+
+
+def _carry_fields(store: MongoStore, old: str, new: str) -> None:
+    """Fields of the old track the analysis does not write (a rating...) go to the new one; the
+    new track's own analysis wins where both have a field."""
+    try:
+        old_doc, new_doc = store.get_track(old), store.get_track(new)
+    except NotFoundError:
+        return
+    carried = {k: v for k, v in old_doc.items() if k not in new_doc}
+    if carried:
+        store.tracks.update_one({"_id": new}, {"$set": carried})
 
 
 @_guard("removing deleted files")

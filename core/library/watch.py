@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 RELEVANT = frozenset({EVENT_TYPE_CREATED, EVENT_TYPE_DELETED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED,
                       EVENT_TYPE_CLOSED})
 QUIET_S = 2.0
+#: Seconds before a failed rescan (database down, an import holding the lock) is tried again.
+RETRY_S = 30.0
 
 
 class LibraryWatcher:
@@ -51,23 +53,27 @@ class LibraryWatcher:
     quiet_s : float
         Seconds without events before a batch is rescanned.
     on_error : callable, optional
-        ``on_error(exc)`` when a rescan fails (the database is down...); watching goes on.
+        ``on_error(exc)`` when a rescan fails (the database is down, an import is running);
+        watching goes on and the folders are rescanned again after ``retry_s``.
     mp_context : str
         How the import's worker processes start (``"spawn"`` from a process with threads).
     jobs : int, optional
         Analysis processes per rescan.
+    retry_s : float
+        Delay before a failed rescan is tried again.
     """
 
     def __init__(self, store: MongoStore, on_result: Callable[[RescanReport], None], *,
                  folders: list[str] | None = None, quiet_s: float = QUIET_S,
                  on_error: Callable[[Exception], None] | None = None, mp_context: str = "spawn",
-                 jobs: int | None = None):
-        self.store, self.on_result, self.quiet_s = store, on_result, quiet_s
+                 jobs: int | None = None, retry_s: float = RETRY_S):
+        self.store, self.on_result, self.quiet_s, self.retry_s = store, on_result, quiet_s, retry_s
         self.on_error = on_error or (lambda exc: log.warning("library rescan failed: %s", exc))
         self.folders = folders
         self.import_args = {"mp_context": mp_context, "jobs": jobs}
         self._dirty: set[str] = set()
         self._last_event = 0.0
+        self._not_before = 0.0  # after a failure: when to try again
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._cancel = threading.Event()
@@ -117,17 +123,20 @@ class LibraryWatcher:
         """Wait for dirty folders, then for ``quiet_s`` without events; take the dirty set."""
         with self._wake:
             while not self._stop.is_set():
-                quiet_for = time.monotonic() - self._last_event
-                if self._dirty and quiet_for >= self.quiet_s:
+                due = max(self._last_event + self.quiet_s, self._not_before)
+                if self._dirty and time.monotonic() >= due:
                     batch, self._dirty = sorted(self._dirty), set()
                     return batch
-                self._wake.wait(self.quiet_s - quiet_for if self._dirty else None)
+                self._wake.wait(due - time.monotonic() if self._dirty else None)
         return []
 
     def _rescan(self, folders: list[str]) -> None:
         try:
             report = rescan(self.store, folders, cancel=self._cancel, **self.import_args)
         except Exception as exc:  # whatever it was, the watcher must keep running
+            with self._wake:
+                self._dirty.update(folders)
+                self._not_before = time.monotonic() + self.retry_s
             self.on_error(exc)
             return
         if not report.cancelled:

@@ -160,23 +160,6 @@ class Playlists:
                                 + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
 
 
-@_guard("relinking playlist entries")
-def replace_track(store: MongoStore, old: str, new: str) -> int:
-    """Point every playlist entry of track ``old`` at ``new`` (a moved file).
-
-    Returns
-    -------
-    int
-        Playlists changed.
-    """
-    changed = 0
-    for doc in store.db.playlists.find({"tracks": old}, {"tracks": 1}):
-        tracks = [new if t == old else t for t in doc["tracks"]]
-        store.db.playlists.update_one({"_id": doc["_id"]}, {"$set": {"tracks": tracks}})
-        changed += 1
-    return changed
-
-
 def _clean_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a playlist needs a name")
