@@ -15,7 +15,7 @@ import signal
 import threading
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import KafkaError
 
 from core.bus.analysis_jobs import (
     ANALYSIS_JOBS,
@@ -94,15 +94,15 @@ class AnalysisWorker:
             try:
                 self.handle(value)
                 break
-            except StoreError as exc:  # nothing committed: retried here, or by another member
-                log.warning("database unavailable (%s); retrying in %.1f s", exc, backoff)
+            except (StoreError, KafkaError) as exc:  # nothing committed: retried here or elsewhere
+                log.warning("%s; retrying the job in %.1f s", exc, backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(MAX_BACKOFF_S, backoff * 2)
-        else:
+        else:  # stopping before the job was done: leave it uncommitted for another member
             return
         try:
             self.consumer.commit()  # only now: the result is stored and announced
-        except CommitFailedError as exc:  # the group rebalanced meanwhile: redelivery is harmless
+        except KafkaError as exc:  # e.g. the group rebalanced meanwhile: redelivery is harmless
             log.warning("could not commit (%s); the job may be analysed again", exc)
 
     def handle(self, value: bytes | None) -> AnalysisResult | None:
@@ -110,8 +110,9 @@ class AnalysisWorker:
 
         Raises
         ------
-        StoreError
-            If the database is unreachable (the caller retries; nothing is committed).
+        StoreError, KafkaError
+            If the database or the broker is unreachable (the caller retries; nothing is
+            committed).
         """
         try:
             job = parse_job(value)

@@ -15,7 +15,11 @@ import uuid
 
 import pytest
 
-from core.library.distributed import run_distributed_import
+from core.analysis_worker import AnalysisWorker
+from core.bus.analysis_jobs import AnalysisJob, parse_job
+from core.errors import EventError
+from core.library.analyse import AnalyseOptions
+from core.library.distributed import cancel_import, run_distributed_import
 from tests.audio import music_like, write
 
 #: All tests share one group, as real workers do: a new group would start from the topic's
@@ -126,3 +130,37 @@ def test_cli_distributed_json_reports_workers_and_skips(folder, workers_env, tmp
     assert "not a readable audio file" in out["skipped"][0]["reason"]
     assert list(out["workers"].values()) == [10]
     assert all(t["cluster"] is not None for t in out["tracks"])
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"{not json", "not valid JSON"),
+    (json.dumps({"v": 2, "import_id": "i", "path": "/a.wav", "options": {}}).encode(), "version-1"),
+    (json.dumps({"v": 1, "import_id": "i", "options": {}}).encode(), "no path"),
+    (json.dumps({"v": 1, "import_id": "i", "path": "/a.wav",
+                 "options": {"enhance": {"eq": "loud!"}}}).encode(), "unknown EQ preset"),
+    (json.dumps({"v": 1, "import_id": "i", "path": "/a.wav",
+                 "options": {"library_dir": 5}}).encode(), "library_dir"),
+])
+def test_malformed_jobs_are_refused_with_the_reason(raw, reason):
+    with pytest.raises(EventError, match=reason):
+        parse_job(raw)
+
+
+def test_worker_drops_malformed_and_cancelled_jobs_and_skips_unreadable_files(kafka, store,
+                                                                              tmp_path):
+    worker = AnalysisWorker(kafka, store, group=GROUP)
+    try:
+        assert worker.handle(b"[1, 2]") is None
+        good = write(tmp_path / "ok.wav", music_like(0, seconds=4), 22050)
+        cancel_import(store, "gone")
+        assert worker.handle(AnalysisJob("gone", str(good), AnalyseOptions()).to_json()) is None
+        assert store.count_tracks() == 0
+        (tmp_path / "bad.wav").write_text("not audio")
+        result = worker.handle(AnalysisJob("live", str(tmp_path / "bad.wav"),
+                                           AnalyseOptions()).to_json())
+        assert result.track_id is None and "not a readable audio file" in result.reason
+        stored = worker.handle(AnalysisJob("live", str(good), AnalyseOptions()).to_json())
+        assert store.get_track(str(good))["_id"] == stored.track_id
+    finally:
+        worker.consumer.close(autocommit=False)
+        worker.producer.close()
