@@ -8,8 +8,9 @@ import sys
 
 import soundfile as sf
 
+from core.audio.enhance import EnhanceOptions
 from core.events import make_event
-from core.library.analyse import track_id
+from core.library.analyse import AnalyseOptions, track_id
 from core.library.folders import add_folder, list_folders, outermost, remove_folder
 from core.library.rescan import rescan
 from core.playlists.store import Playlists
@@ -46,6 +47,13 @@ def test_folders_are_remembered_once_and_nested_ones_collapse(store, tmp_path):
         assert "missing" in str(exc)
     else:
         raise AssertionError("a missing folder was remembered")
+
+
+def test_a_folder_keeps_the_options_of_its_latest_import(store, tmp_path):
+    options = AnalyseOptions(EnhanceOptions(codec="vorbis", eq="bass"), str(tmp_path / "copies"))
+    add_folder(store, tmp_path, options=options)
+    assert add_folder(store, tmp_path).options == options  # remembering again changes nothing
+    assert add_folder(store, tmp_path, options=AnalyseOptions()).options == AnalyseOptions()
 
 
 def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
