@@ -56,15 +56,17 @@ def same_process(record: dict | None, *, check_cmdline: bool = True) -> psutil.P
         A handle whose signals go to that very process (psutil checks the start time again
         before it sends one).
     """
-    if not record:
-        return None
-    now = identity(record["pid"])
-    if now is None or abs(now["create_time"] - record["create_time"]) > _SAME_START_S:
+    try:
+        pid, started = int(record["pid"]), float(record["create_time"])
+    except (KeyError, TypeError, ValueError):
+        return None  # no record, or one written by an older Encore (PID only): not trusted
+    now = identity(pid)
+    if now is None or abs(now["create_time"] - started) > _SAME_START_S:
         return None
     if check_cmdline and now["cmdline"] != record.get("cmdline"):
         return None
     with contextlib.suppress(psutil.NoSuchProcess):
-        return psutil.Process(record["pid"])
+        return psutil.Process(pid)
     return None
 
 

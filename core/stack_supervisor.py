@@ -94,6 +94,13 @@ def _detach_stdio(log_path: Path) -> None:
     os.close(out)
 
 
+def _recorded_ports(folder: Path) -> dict[str, int]:
+    ports = read_state(folder).get("ports")
+    if not isinstance(ports, dict):
+        return {}
+    return {name: port for name, port in ports.items() if isinstance(port, int) and 0 < port < 65536}
+
+
 def _port(wanted: int | None) -> int:
     """The recorded port if it is still free (clients know it), else a new free one."""
     return wanted if wanted and port_is_free(wanted) else free_port()
@@ -148,7 +155,7 @@ class Supervisor:
         return 0
 
     def _start_all(self) -> None:
-        ports = read_state(self.folder).get("ports", {})
+        ports = _recorded_ports(self.folder)
         for name in ("mongo", "kafka") if tansu_binary() else ("mongo",):
             self.servers[name] = Server(name, self.folder, _port(ports.get(name)))
             self.servers[name].start()
@@ -204,8 +211,8 @@ class Supervisor:
         write_state(self.folder, {"ports": self._ports(), "supervisor": identity(), **live})
 
     def _ports(self) -> dict[str, int]:
-        return {**read_state(self.folder).get("ports", {}),
-                **{name: server.port for name, server in self.servers.items()}}
+        current = {name: server.port for name, server in self.servers.items()}
+        return {**_recorded_ports(self.folder), **current}
 
     def _shutdown(self) -> None:
         # Once only: a second write, after the lock is released, could erase a new stack's record.

@@ -10,7 +10,8 @@ import time
 import pymongo
 import pytest
 
-from core.services import mongo_uri
+from core.config import Config
+from core.services import LocalStack, mongo_uri
 
 
 def wait_for(predicate, timeout=30.0, what="the condition"):
@@ -120,6 +121,23 @@ def test_down_does_not_signal_a_pid_that_is_now_another_process(tmp_path):
         for sleeper in sleepers:
             sleeper.kill()
             sleeper.wait()
+
+
+def test_a_stack_json_without_start_times_is_not_trusted(tmp_path):
+    # As an older Encore wrote it: PIDs only, here of a live program that is no server of ours.
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "services").mkdir()
+        (tmp_path / "services" / "stack.json").write_text(json.dumps(
+            {"mongo": {"name": "mongo", "pid": sleeper.pid, "port": 1, "data_path": "x", "owned": False},
+             "ports": "garbage"}))
+        stack = LocalStack(Config(tmp_path, None, None))
+        assert stack.status() == {}
+        assert stack.stop() == []
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_status_and_down_agree_after_the_stack_was_killed(tmp_path):

@@ -58,7 +58,8 @@ def uses_stack(data, pid):
 def supervisor_saw_only(data, pid):
     """Whether the supervisor has noticed that ``pid`` is its only client left."""
     log = data / "services" / "supervisor.log"
-    return log.exists() and f"1 lease(s): {pid}-" in log.read_text().splitlines()[-1]
+    changes = [line for line in log.read_text().splitlines() if "lease(s):" in line] if log.exists() else []
+    return bool(changes) and f"1 lease(s): {pid}-" in changes[-1]
 
 
 def wait_stack_gone(pids):
