@@ -84,6 +84,8 @@ def test_queue_needs_a_running_player_and_a_json_body(client):
     assert refused.status_code == 409 and refused.get_json()["error"] == "no player is running"
     form = client.post("/api/queue", data={"session": "newer", "track_id": "t03"})
     assert form.status_code == 415
+    odd = client.post("/api/queue", json={"session": {"$ne": None}, "track_id": "t03"})
+    assert odd.status_code == 409
 
 
 def test_queue_reaches_the_players_listener(kafka, library):

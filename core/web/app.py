@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Flask, abort, jsonify, render_template, request, url_for
+from flask import Flask, abort, current_app, jsonify, render_template, request, url_for
 
 from core.bus.player_commands import PlayerCommandPublisher
 from core.errors import BusError, EventError, NotFoundError, StoreError
@@ -35,6 +35,16 @@ class Page:
         return next((p for p in self.plays if p["type"] == "play"), None)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the views read from and publish to (``app.extensions["encore"]``)."""
+
+    store: MongoStore
+    commands: PlayerCommandPublisher | None
+    presence_max_age_s: float
+    poll_ms: int
+
+
 def create_app(store: MongoStore, commands: PlayerCommandPublisher | None, *,
                token: str | None = None, presence_max_age_s: float = MAX_AGE_S,
                poll_ms: int = POLL_MS) -> Flask:
@@ -58,47 +68,46 @@ def create_app(store: MongoStore, commands: PlayerCommandPublisher | None, *,
     Flask
     """
     app = Flask(__name__)
+    app.extensions["encore"] = Context(store, commands, presence_max_age_s, poll_ms)
     if token is not None:
         require_token(app, token)
-
-    def page(session_arg: str | None) -> Page:
-        live = running_players(store, presence_max_age_s)
-        session = session_arg or data.latest_session(store, live)
-        recs = data.recommendations(store, session) if session else None
-        plays = data.recent_plays(store, session) if session else []
-        return Page(session, session_arg, session in live, recs, plays)
-
-    def render(template: str, endpoint: str):
-        view = page(_session_arg())
-        fragment_url = url_for(endpoint, session=view.asked, fragment=1)
-        name = f"_{template}" if request.args.get("fragment") else template
-        return render_template(name, page=view, fragment_url=fragment_url, poll_ms=poll_ms)
-
-    @app.get("/")
-    def index():
-        return render("now.html", "index")
-
-    @app.get("/recommended_songs")
-    def recommended_songs():
-        return render("recommended.html", "recommended_songs")
-
-    @app.get("/api/recommended_songs")
-    def api_recommended_songs():
-        view = page(_session_arg())
-        if view.recs is None:
-            body = {"session": view.session, "recommendations": []}
-            return jsonify(body), (404 if view.asked else 200)
-        return jsonify(view.recs | {"player_running": view.player_running})
-
-    @app.post("/api/queue")
-    def api_queue():
-        return _queue(store, commands, presence_max_age_s)
-
-    @app.errorhandler(StoreError)
-    def store_down(exc: StoreError):
-        return jsonify({"error": str(exc)}), 503
-
+    app.add_url_rule("/", "index", lambda: _render("now.html", "index"))
+    app.add_url_rule("/recommended_songs", "recommended_songs",
+                     lambda: _render("recommended.html", "recommended_songs"))
+    app.add_url_rule("/api/recommended_songs", "api_recommended_songs", api_recommended_songs)
+    app.add_url_rule("/api/queue", "api_queue", api_queue, methods=["POST"])
+    app.register_error_handler(StoreError, lambda exc: (jsonify({"error": str(exc)}), 503))
     return app
+
+
+def _context() -> Context:
+    return current_app.extensions["encore"]
+
+
+def _page(session_arg: str | None) -> Page:
+    ctx = _context()
+    live = running_players(ctx.store, ctx.presence_max_age_s)
+    session = session_arg or data.latest_session(ctx.store, live)
+    recs = data.recommendations(ctx.store, session) if session else None
+    plays = data.recent_plays(ctx.store, session) if session else []
+    return Page(session, session_arg, session in live, recs, plays)
+
+
+def _render(template: str, endpoint: str) -> str:
+    """A whole page, or with ``?fragment=1`` only its live part (what the page polls)."""
+    view = _page(_session_arg())
+    fragment_url = url_for(endpoint, session=view.asked, fragment=1)
+    name = f"_{template}" if request.args.get("fragment") else template
+    return render_template(name, page=view, fragment_url=fragment_url, poll_ms=_context().poll_ms)
+
+
+def api_recommended_songs():
+    """``/api/recommended_songs[?session=ID]``: the top k as JSON (404 for an unknown session)."""
+    view = _page(_session_arg())
+    if view.recs is None:
+        body = {"session": view.session, "recommendations": []}
+        return jsonify(body), (404 if view.asked else 200)
+    return jsonify(view.recs | {"player_running": view.player_running})
 
 
 def _session_arg() -> str | None:
@@ -108,20 +117,22 @@ def _session_arg() -> str | None:
     return value
 
 
-def _queue(store: MongoStore, commands: PlayerCommandPublisher | None, max_age_s: float):
-    """Publish a queue command; refused unless the session's player is running."""
+def api_queue():
+    """``POST /api/queue {session, track_id}``: refused unless the session's player is running."""
+    ctx = _context()
     # A JSON body only: a cross-site form cannot send one without a CORS preflight we never grant.
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         return jsonify({"error": "send a JSON object {session, track_id}"}), 415
     session, track_id = body.get("session"), body.get("track_id")
-    if session not in running_players(store, max_age_s):
+    if not isinstance(session, str) or session not in running_players(ctx.store,
+                                                                        ctx.presence_max_age_s):
         return jsonify({"error": "no player is running"}), 409
-    if commands is None:
+    if ctx.commands is None:
         return jsonify({"error": "Kafka is unreachable: cannot reach the player"}), 503
     try:
-        track = store.get_track(track_id, data.TRACK_FIELDS)
-        commands.queue(session, track["_id"])
+        track = ctx.store.get_track(track_id, data.TRACK_FIELDS)
+        ctx.commands.queue(session, track["_id"])
     except NotFoundError as exc:
         return jsonify({"error": str(exc)}), 404
     except EventError as exc:
