@@ -22,7 +22,7 @@ from core.errors import ServiceError
 from core.leases import Leases, same_process
 from core.processes import die_with_parent
 from core.stack_servers import HOST, START_TIMEOUT_S, free_port, mongo_uri, tansu_binary, terminate
-from core.stack_state import read_state, services_folder, stack_lock, write_state
+from core.stack_state import open_log, read_state, services_folder, stack_lock, write_state
 
 __all__ = ["HOST", "LocalStack", "ServiceInfo", "encore_command", "free_port", "mongo_uri",
            "resolve_kafka_bootstrap", "resolve_mongo_uri", "spawn_worker", "tansu_binary"]
@@ -67,13 +67,10 @@ def spawn_worker(config: Config, mongo: str, bootstrap: str) -> subprocess.Popen
     env = {**os.environ, "ENCORE_MONGO_URI": mongo, "ENCORE_KAFKA_BOOTSTRAP": bootstrap,
            "ENCORE_DATA_DIR": str(config.data_dir), "ENCORE_TOPIC": config.topic,
            "ENCORE_DB": config.db_name}
-    log = (config.data_dir / "worker.log").open("ab")
-    try:
+    with open_log(config.data_dir / "worker.log") as log:
         return subprocess.Popen(encore_command("worker"), env=env, stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=die_with_parent)
-    finally:
-        log.close()
 
 
 def _child_env(config: Config) -> dict[str, str]:
