@@ -5,13 +5,17 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
+import pytest
 import soundfile as sf
 
 from core.audio.enhance import EnhanceOptions
+from core.errors import ImportLockedError
 from core.events import make_event
 from core.library.analyse import AnalyseOptions, track_id
 from core.library.folders import add_folder, list_folders, outermost, remove_folder
+from core.library.lock import import_lock
 from core.library.rescan import rescan
 from core.playlists.store import Playlists
 from tests.audio import music_like, write
@@ -113,6 +117,22 @@ def test_unchanged_library_is_only_stat_ed(store, tmp_path):
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     report = rescan(store, [str(root)], jobs=1)
     assert report.as_json() == {"imported": [], "removed": [], "moved": [], "skipped": []}
+
+
+def test_a_skipped_file_is_not_opened_again_until_it_changes(store, tmp_path):
+    root = _library(tmp_path / "music", count=1)
+    broken = root / "broken.mp3"
+    broken.write_bytes(b"not audio at all")
+    first = rescan(store, [str(root)], jobs=1)
+    assert [s.path for s in first.skipped] == [str(broken)] and len(first.imported) == 1
+    # An unchanged rescan must not import: with the import lock held elsewhere, it would fail.
+    with import_lock(store, threading.Event()):
+        again = rescan(store, [str(root)], jobs=1)
+    assert again.skipped == first.skipped and again.imported == []
+    broken.write_bytes(b"still not audio, but changed")
+    with import_lock(store, threading.Event()), pytest.raises(ImportLockedError):
+        rescan(store, [str(root)], jobs=1)
+    assert [s.path for s in rescan(store, [str(root)], jobs=1).skipped] == [str(broken)]
 
 
 def test_missing_folder_keeps_its_tracks(store, tmp_path):

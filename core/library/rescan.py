@@ -12,7 +12,9 @@ the path) inherits the old one's plays, likes, playlist entries and per-track co
 track is stored before the old one is dropped, so an interruption loses no analysis.
 
 A remembered folder that is missing (an unmounted disk) is reported as skipped and its tracks
-are kept. New files are imported with the options of the folder's latest import.
+are kept. New files are imported with the options of the folder's latest import. A file the
+import skipped (damaged, not audio) is remembered with its size and mtime in ``skipped_files``
+and reported again without being opened, until it changes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from stat import S_ISREG
 
 import numpy as np
 
@@ -42,6 +45,8 @@ KEYED_BY_TRACK = ("likes", "track_stats")
 REFER_TO_TRACK = ("plays",)
 #: (collection, field) holding lists of track ids: playlist entries, a session's radio seeds.
 TRACK_LISTS = (("playlists", "tracks"), ("sessions", "seeds"))
+#: Files the import skipped: ``{_id: track_id(path), folder, size, mtime, reason}``.
+SKIPPED_FILES = "skipped_files"
 
 
 @dataclass
@@ -70,6 +75,7 @@ class _Diff:
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    skips: dict[str, dict] = field(default_factory=dict)
 
 
 def rescan(store: MongoStore, folders: list[str] | None = None, *, jobs: int | None = None,
@@ -139,6 +145,7 @@ def _import_new(store: MongoStore, roots: dict[str, AnalyseOptions], diff: _Diff
             continue
         imported = run_import(root, store, options=options, **import_args)
         report.skipped += [s for s in imported.skipped if s not in report.skipped]
+        _remember_skips(store, root, imported.skipped)
         report.imported += _source_paths(store, imported.imported)
         if imported.cancelled:
             report.cancelled = True
@@ -148,31 +155,56 @@ def _import_new(store: MongoStore, roots: dict[str, AnalyseOptions], diff: _Diff
 def _diff(store: MongoStore, roots: dict[str, AnalyseOptions], report: RescanReport) -> _Diff:
     """Compare the files under ``roots`` with the stored states (one ``stat`` per file)."""
     states = store.file_states()
-    diff = _Diff()
+    diff = _Diff(skips={d["_id"]: d for d in store.db[SKIPPED_FILES].find()})
     for root, options in roots.items():
         files, skipped = discover(root, exclude=options.library_dir)
         report.skipped += skipped
         key = options_key(options)
         for path in files:
-            _classify(path, states.get(path), key, diff)
+            reason = _classify(path, states.get(path), key, diff)
+            if reason:
+                report.skipped.append(Skipped(path, reason))
     gone = [p for p in states if p not in diff.sizes and p not in diff.changed
             and any(is_inside(p, r) for r in roots)]
     diff.vanished = _vanished(store, gone)
     return diff
 
 
-def _classify(path: str, state: FileState | None, key: str, diff: _Diff) -> None:
+def _classify(path: str, state: FileState | None, key: str, diff: _Diff) -> str | None:
+    """Put ``path`` in ``diff``; returns the reason it was skipped before if it is unchanged."""
     try:
         stat = os.stat(path)
     except OSError:
         diff.changed.append(path)  # the import reports why it cannot be read
-        return
+        return None
     diff.sizes[path] = stat.st_size
+    skip = diff.skips.get(track_id(path)) if state is None else None
+    if skip is not None and (skip["size"], skip["mtime"]) == (stat.st_size, stat.st_mtime):
+        return skip["reason"]
     if state is None:
         diff.new.append(path)
     elif ((stat.st_size, stat.st_mtime, key) != (state.size, state.mtime, state.options)
           or (state.copy_path is not None and not os.path.exists(state.copy_path))):
         diff.changed.append(path)
+
+
+@_guard("remembering skipped files")
+def _remember_skips(store: MongoStore, root: str, skipped: list[Skipped]) -> None:
+    """Replace the skipped files remembered under ``root`` with this import's."""
+    docs = []
+    for item in skipped:
+        try:
+            stat = os.stat(item.path)
+        except OSError:
+            continue  # gone: nothing to recognise next time
+        if not S_ISREG(stat.st_mode):
+            continue
+        docs.append({"_id": track_id(item.path), "folder": root, "size": stat.st_size,
+                     "mtime": stat.st_mtime, "reason": item.reason})
+    collection = store.db[SKIPPED_FILES]
+    collection.delete_many({"folder": root})
+    if docs:
+        collection.insert_many(list({d["_id"]: d for d in docs}.values()))
 
 
 @_guard("reading vanished tracks")
