@@ -271,12 +271,12 @@ def _relink_copy(store: MongoStore, old_id: str, new_path: str) -> bool:
 
     ``False`` if the old analysis cannot be copied (no frames, refused): the import redoes it.
     """
-    frames = next(store.iter_frames([old_id]), None)
     try:
         stat = os.stat(new_path)
     except OSError:  # gone again: the import reports it
         return False
-    if frames is None:
+    frames = list(store.iter_frames([old_id]))
+    if not frames:
         return False
     doc = store.get_track(old_id)
     meta = tags.read_tags(new_path)  # a folder-name album or file-name title may have changed
@@ -288,7 +288,7 @@ def _relink_copy(store: MongoStore, old_id: str, new_path: str) -> bool:
         doc["original_path"] = new_path
     else:
         doc["path"] = new_path
-    if store.put_tracks([(doc, frames["data"], frames["shape"])]):
+    if store.put_tracks([(doc, frames[0]["data"], frames[0]["shape"])]):
         return False
     _relink_history(store, old_id, doc["_id"])
     return True
