@@ -94,7 +94,7 @@ def test_workers_share_the_stack_and_it_stops_after_the_last(tmp_path):
         first.send_signal(signal.SIGTERM)  # the worker that started the stack leaves
         assert first.wait(30) == 0, logs[0].read_text()[-3000:]
         assert_serving(data, pids)
-        wait_for(lambda: supervisor_saw_only(data, second.pid), 10, "the supervisor to see one client")
+        wait_for(lambda: supervisor_saw_only(data, second.pid), 20, "the supervisor to see one client")
         assert_serving(data, pids)
         assert second.poll() is None, logs[1].read_text()[-3000:]
         second.send_signal(signal.SIGKILL)  # the last one dies without a word
@@ -120,7 +120,7 @@ def test_a_sigkilled_client_neither_stops_the_stack_nor_keeps_it_forever(tmp_pat
         first.kill()  # SIGKILL: its lease stays behind
         first.wait()
         assert_serving(data, pids)
-        wait_for(lambda: supervisor_saw_only(data, second.pid), 10, "the dead client's lease reaped")
+        wait_for(lambda: supervisor_saw_only(data, second.pid), 20, "the dead client's lease reaped")
         assert_serving(data, pids)
         second.stdin.close()  # the last client leaves normally
         assert second.wait(30) == 0, second.stderr.read()
