@@ -87,7 +87,8 @@ class RecommenderWorker:
             try:
                 self._connect()
                 backoff.reset()
-                self._consume()
+                if self.consumer is not None:
+                    self._consume()
             except Exception as exc:  # reconnect whatever broke; only a stop request ends it
                 log.warning("Kafka at %s failed (%r); reconnecting", self.bootstrap, exc)
                 backoff.wait(self.stop_event)
@@ -96,6 +97,8 @@ class RecommenderWorker:
 
     def _connect(self) -> None:
         ensure_topics(self.bootstrap, self.topic)  # a restarted in-memory broker has none
+        if self.stop_event.is_set():  # each step may take seconds with the broker gone
+            return
         self.consumer = KafkaConsumer(
             self.topic, bootstrap_servers=self.bootstrap, group_id=self.group,
             bootstrap_timeout_ms=5000,
@@ -224,6 +227,7 @@ def run_worker(config: Config, *, group: str) -> int:
     from core.services import resolve_kafka_bootstrap, resolve_mongo_uri
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kafka.cluster").setLevel(logging.WARNING)  # a line per metadata refresh
     store = MongoStore(resolve_mongo_uri(config), config.db_name)
     store.ensure_schema()
     worker = RecommenderWorker(resolve_kafka_bootstrap(config), store, topic=config.topic,

@@ -1,5 +1,6 @@
 """The worker group under failure: shared partitions, a SIGKILLed member, a database outage."""
 
+import logging
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from core.events import make_event
 from core.library.pipeline import run_import
 from core.services import HOST, free_port, mongo_uri
+from core.stack_servers import Server
 from core.store.mongo import MongoStore
 from core.worker import RecommenderWorker
 
@@ -23,6 +25,9 @@ from core.worker import RecommenderWorker
 def library_store(store, generated_library):
     run_import(str(generated_library), store, jobs=2)
     return store
+
+
+MAX_POLL_MS = 8000
 
 
 def _spawn_worker(kafka, mongo, db, topic, group, tmp_path):
@@ -140,8 +145,19 @@ def _ping(store):
         return False
 
 
-def test_database_outage_delays_but_loses_nothing(kafka, generated_library, tmp_path,
-                                                  topic_and_group):
+def _committed(kafka, topic, group):
+    probe = KafkaConsumer(bootstrap_servers=kafka, group_id=group)
+    committed = [probe.committed(TopicPartition(topic, p)) for p in range(3)]
+    probe.close()
+    return committed
+
+
+def test_database_outage_longer_than_max_poll_interval(kafka, generated_library, tmp_path,
+                                                       topic_and_group, caplog):
+    """The worker pauses its partitions and keeps polling: it stays in the group, and commits
+    the event once it is stored (before: it stopped polling, was dropped from the group, and its
+    commit failed and killed it)."""
+    caplog.set_level(logging.INFO)
     topic, group = topic_and_group
     port, data = free_port(), tmp_path / "db"
     mongo = _start_mongo(port, data)
@@ -149,27 +165,63 @@ def test_database_outage_delays_but_loses_nothing(kafka, generated_library, tmp_
     store.ensure_schema()
     run_import(str(generated_library / "kind1"), store, jobs=1)
     track = next(store.iter_tracks({}, {"_id": 1}))["_id"]
-    worker = RecommenderWorker(kafka, store, topic=topic, group=group)
+    worker = RecommenderWorker(kafka, store, topic=topic, group=group,
+                               max_poll_interval_ms=MAX_POLL_MS)
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        mongo.terminate()
+        mongo.kill()
         mongo.wait(20)
         _send(kafka, topic, [track], ["outage-session"])
-        time.sleep(10)  # the worker polls the event and keeps failing to store it
-        assert thread.is_alive() and worker.processed == 0
-        probe = KafkaConsumer(bootstrap_servers=kafka, group_id=group)
-        committed = [probe.committed(TopicPartition(topic, p)) for p in range(3)]
-        probe.close()
-        assert all(c in (None, 0) for c in committed)  # nothing committed early
+        # the worker polled the event and failed to store it
+        assert _wait_for(lambda: _logged(caplog, "database unavailable"), 60)
+        # the outage lasts three poll intervals (the event meant is that much time passing)
+        assert not _wait_for(lambda: not thread.is_alive(), 3 * MAX_POLL_MS / 1000)
+        assert worker.processed == 0
+        assert all(c in (None, 0) for c in _committed(kafka, topic, group))  # nothing early
         mongo = _start_mongo(port, data)  # same port, same files
         assert _wait_for(lambda: worker.processed == 1, 60)
+        assert _wait_for(lambda: sorted(c or 0 for c in _committed(kafka, topic, group)) == [0, 0, 1],
+                         30)
+        assert thread.is_alive()
+        assert not _logged(caplog, "leaving group"), "the worker was dropped from its group"
         assert store.get_recommendations("outage-session") is not None
     finally:
         worker.stop_event.set()
         thread.join(20)
         mongo.terminate()
         mongo.wait(20)
+
+
+def _logged(caplog, text):
+    return any(text in r.getMessage().lower() for r in caplog.records)
+
+
+def test_worker_waits_for_the_broker_and_reconnects_after_it_restarts(mongo_uri, library_store,
+                                                                      tmp_path, topic_and_group):
+    """Before: ``encore worker`` exited (code 2) without a broker, and never saw a restarted one."""
+    topic, group = topic_and_group
+    broker = Server("kafka", tmp_path, free_port())  # not running yet
+    address = f"{HOST}:{broker.port}"
+    worker = _spawn_worker(address, mongo_uri, library_store.db.name, topic, group, tmp_path)
+    tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})]
+    try:
+        assert _wait_for(lambda: "reconnecting" in worker.log.read_text(), 60)
+        assert worker.poll() is None
+        broker.start()
+        for round_ in range(2):
+            session = f"reconnect-{round_}-{uuid.uuid4().hex[:6]}"
+            _send(address, topic, tracks[:1], [session])
+            assert _wait_for(lambda s=session: library_store.plays.count_documents(
+                {"session_id": s}) == 1, 120), worker.log.read_text()[-3000:]
+            broker.proc.kill()  # SIGKILL: topics, messages, the group and its offsets are gone
+            broker.proc.wait(10)
+            broker.start()
+        assert worker.poll() is None
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        broker.stop()
 
 
 def test_worker_stops_promptly_after_its_servers_are_gone(tmp_path):
