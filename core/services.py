@@ -149,20 +149,18 @@ class LocalStack:
     def _find_or_start(self, name: str) -> ServiceInfo:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
-            state = read_state(self.dir)
             running = self.status()
             if name in running:
                 return running[name]
-            supervisor = state.get("supervisor")
-            if same_process(supervisor) is None:
+            if time.monotonic() > deadline:
+                raise ServiceError(f"the local stack did not bring up {name} within "
+                                   f"{START_TIMEOUT_S:.0f} s; see {self.dir / 'supervisor.log'}")
+            state = read_state(self.dir)
+            if same_process(state.get("supervisor")) is None:
                 self._stop_recorded(state)  # a server of a killed supervisor holds its files
                 self._launch()
-            elif time.monotonic() > deadline:  # it is restarting a server that died
-                raise ServiceError(f"the local stack (supervisor pid {supervisor['pid']}) did not "
-                                   f"bring {name} back within {START_TIMEOUT_S:.0f} s; "
-                                   f"see {self.dir / (name + '.log')}")
             else:
-                time.sleep(0.1)
+                time.sleep(0.1)  # the supervisor is restarting a server that died
 
     def _launch(self) -> None:
         try:
