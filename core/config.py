@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "encore"
+# user:password@ after the scheme (MongoDB URIs percent-encode ':', '/' and '@' in credentials)
+_CREDENTIALS = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+_SECRET_OPTION = re.compile(r"((?:password|secret|token)[^=&]*=)[^&]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,17 @@ class Config:
     def services_dir(self) -> Path:
         """Folder of the local stack's state (ports file, database files, logs)."""
         return self.data_dir / "services"
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` for display: its password, and options named like one, replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact_uri("mongodb://alice:s3cret@db1,db2/?replicaSet=rs0")
+    'mongodb://alice:***@db1,db2/?replicaSet=rs0'
+    """
+    return _SECRET_OPTION.sub(r"\1***", _CREDENTIALS.sub(r"\1:***@", uri))
 
 
 def private_dir(path: Path) -> Path:

@@ -189,6 +189,14 @@ def test_the_database_reads_no_secantusd_toml_from_the_current_folder_or_home(tm
         encore(data, "services", "down")
 
 
+def test_status_does_not_show_a_password_from_the_configured_uri(tmp_path):
+    uri = "mongodb://alice:s3cr%40t@db1:27017,db2/?replicaSet=rs0&tlsCertificateKeyFilePassword=kpass9"
+    status = encore(tmp_path, "services", "status", env={**cli_env(tmp_path), "ENCORE_MONGO_URI": uri})
+    assert "mongo: external (mongodb://alice:***@db1:27017,db2/?replicaSet=rs0&" \
+           "tlsCertificateKeyFilePassword=***)" in status
+    assert "s3cr" not in status and "kpass9" not in status
+
+
 ORPHAN = """
 import os, signal, subprocess, sys
 # The middle process starts a child that ignores SIGTERM (like a database busy with a large

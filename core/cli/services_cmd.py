@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.config import Config
+from core.config import Config, redact_uri
 from core.leases import PINNED
 
 
@@ -36,7 +36,7 @@ def _print_status(stack, config: Config) -> None:
     for name in ("mongo", "kafka"):
         external = config.mongo_uri if name == "mongo" else config.kafka_bootstrap
         if external:
-            print(f"{name}: external ({external})")
+            print(f"{name}: external ({redact_uri(external)})")
         elif name in running:
             info = running[name]
             print(f"{name}: running on {info.address} (pid {info.pid}, data {info.data_path})")
