@@ -52,5 +52,7 @@ def _print_status(stack, config: Config) -> None:
 def add_parser(sub) -> None:
     """Register ``encore services``."""
     svc = sub.add_parser("services", help="the local Kafka and MongoDB stack")
-    svc.add_argument("action", choices=("up", "down", "status", "supervise"), metavar="{up,down,status}")
+    svc.add_argument("action", choices=("up", "down", "status", "supervise"), metavar="{up,down,status}",
+                     help="up: start it and keep it until down (it otherwise stops after the last "
+                          "Encore process using it); down: stop it now; status: where it runs")
     svc.set_defaults(run=cmd_services)
