@@ -160,10 +160,13 @@ def test_a_restarted_stack_keeps_its_ports(tmp_path):
     try:
         assert _ports(tmp_path) == ports
         # A server that dies comes back on its port by itself.
-        old = recorded_pids(tmp_path)["kafka"]
-        os.kill(old, signal.SIGKILL)
-        wait_for(lambda: recorded_pids(tmp_path).get("kafka", old) != old, 30, "the broker to restart")
+        for name in ("kafka", "mongo"):
+            old = recorded_pids(tmp_path)[name]
+            os.kill(old, signal.SIGKILL)
+            wait_for(lambda n=name, o=old: recorded_pids(tmp_path).get(n, o) != o, 30, f"{name} to restart")
         assert _ports(tmp_path) == ports
+        with pymongo.MongoClient(mongo_uri(ports["mongo"]), serverSelectionTimeoutMS=5000) as client:
+            client.admin.command("ping")
     finally:
         encore(tmp_path, "services", "down")
 
