@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# (Also offered under GPL-2.0-or-later, unlike the rest of Encore: these files are frozen into the
-# encore-db program together with GPL-2.0-only SecantusDB.)
+# Unlike the rest of Encore (GPL-3.0-or-later): this file is frozen into the encore-db program
+# together with GPL-2.0-only SecantusDB, so it must be GPL-2.0 compatible.
 """The local SecantusDB server as Encore runs it: ``python -m core.dbserver [--follow-parent] ARGS``.
 
 The frozen app ships this script as its own executable, ``encore-db`` (see ``build.spec``):
