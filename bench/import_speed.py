@@ -1,8 +1,14 @@
-"""Analysis speed on the real soundtracks: Encore vs bliss-audio vs a plain librosa extractor.
+"""Import speed and memory on the real soundtracks: Encore's whole import vs bliss-audio.
 
-For each extractor and 1 and 2 worker processes: tracks/s (wall), CPU seconds per minute of
-audio (all processes), and the largest peak resident memory of a worker, on the same files in
-the same run.
+One run, the same files, 1 and 2 processes:
+- Encore: the real ``encore import`` CLI into a scratch database (tags, decode, quality checks,
+  loudness, features, codebook, shingles, MinHash/LSH, K-means, MongoDB writes, and the
+  process start-up), on a fresh database each time;
+- bliss-audio 0.1.11's analysis (one process is multithreaded);
+- the decode floor: PyAV decoding the files to float blocks and nothing else.
+For each: tracks/s (wall), CPU seconds per minute of audio (every process), and the largest
+peak resident memory of one process. Then the import's time split by stage, from a profiled
+in-process import (worker stages as the workers time them, the rest from cProfile).
 
 Usage: python bench/import_speed.py [--every N]   (default: every 4th track of the corpus)
 """
@@ -10,24 +16,50 @@ Usage: python bench/import_speed.py [--every N]   (default: every 4th track of t
 from __future__ import annotations
 
 import argparse
+import cProfile
 import multiprocessing
+import os
+import pstats
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import ensure_corpus, tracks
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def encore(path: str) -> None:
-    from core.library.analyse import analyse_file
+# Import stages run in the main process, found in the profile by (module file, function name).
+MAIN_STAGES = {
+    "codebook": [("shingles.py", "learn_codebook")],
+    "shingles, MinHash, LSH": [("shingles.py", "to_words"), ("shingles.py", "shingle_set"),
+                               ("minhash.py", "signature"), ("minhash.py", "band_keys")],
+    "K-means": [("clustering.py", "fit"), ("clustering.py", "assign")],
+    "MongoDB reads and writes": [("mongo.py", name) for name in (
+        "ensure_schema", "file_states", "put_tracks", "upsert_track", "mark_incomplete",
+        "iter_tracks", "iter_frames", "count_tracks", "update_many", "mark_indexed", "get_model",
+        "put_model", "bump_generation")],
+}
+WORKER_STAGES = ("decode", "tags", "quality", "loudness", "features")
 
-    analyse_file(path)
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory in MB.
+
+    ``ru_maxrss`` of a spawned process also counts the fork of its parent that existed for a
+    moment before ``exec`` (the kernel carries that image's peak over); ``VmHWM`` is the same
+    high-water mark for the process's own image only.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def bliss(path: str) -> None:
@@ -36,53 +68,129 @@ def bliss(path: str) -> None:
     Song(path)
 
 
-def plain_librosa(path: str) -> None:
-    import librosa
+def decode_floor(path: str) -> None:
+    from core.audio.stream import open_ffmpeg
 
-    y, sr = librosa.load(path, sr=22050, mono=True)
-    librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20)
-    librosa.feature.chroma_stft(y=y, sr=sr)
+    for _ in open_ffmpeg(path).blocks:
+        pass
 
 
-def timed(func, path: str) -> tuple[float, float]:
-    """Run ``func(path)`` in a worker; its CPU seconds (all threads of the process) and the
-    worker's peak resident memory so far in MB."""
+def timed(func: Callable[[str], None], path: str) -> tuple[float, float]:
+    """In a worker: CPU seconds of ``func(path)`` (all the process's threads), peak MB so far."""
     start = time.process_time()
     func(path)
-    return time.process_time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return time.process_time() - start, peak_rss_mb()
 
 
-def measure(func, paths: list[str], jobs: int) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds summed over workers, largest worker peak RSS in MB) for
-    analysing ``paths``."""
+def pool_run(func: Callable[[str], None], paths: list[str], jobs: int) -> tuple[float, float, float]:
+    """(wall s, CPU s over all workers, largest worker peak MB), start-up excluded."""
     # spawn, not fork: bliss-audio starts threads that a forked child may inherit mid-lock
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        # One warm-up track per worker: imports and JIT caches are start-up, not throughput.
-        list(pool.map(timed, [func] * jobs, paths[:jobs]))
+        list(pool.map(timed, [func] * jobs, paths[:jobs]))  # imports and caches: start-up
         start = time.perf_counter()
         results = list(pool.map(timed, [func] * len(paths), paths, chunksize=1))
         wall = time.perf_counter() - start
     return wall, sum(cpu for cpu, _ in results), max(rss for _, rss in results)
 
 
+def cli_run(folder: Path, env: dict[str, str], jobs: int) -> tuple[float, float, float]:
+    """Run ``encore import`` (the real CLI) and wait for it: (wall s, CPU s of it and every
+    worker it waited for, largest peak MB among them)."""
+    cmd = [sys.executable, "-m", "player.launch", "import", str(folder), "--jobs", str(jobs),
+           "--json", "--no-progress"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"encore import exited {proc.returncode}")
+    # wait4 reports the child together with the descendants it waited for (its workers)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def start_up_s() -> float:
+    """Wall seconds for a fresh interpreter to import what an import process imports."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import core.cli, core.library.pipeline"], cwd=ROOT,
+                   check=True)
+    return time.perf_counter() - start
+
+
+def stage_split(folder: Path, uri: str, jobs: int) -> dict[str, float]:
+    """Seconds per import stage, from a profiled in-process import into a fresh database."""
+    from core.library.pipeline import run_import
+    from core.store.mongo import MongoStore
+
+    store = MongoStore(uri, f"bench_split_{os.getpid()}", timeout_ms=20000)
+    profile = cProfile.Profile()
+    report = profile.runcall(run_import, str(folder), store, jobs=jobs)
+    stats = pstats.Stats(profile).stats
+    split = {"process start-up (one process)": start_up_s()}
+    split.update({f"{stage} (workers)": report.timings.get(stage, 0.0) for stage in WORKER_STAGES})
+    for stage, functions in MAIN_STAGES.items():
+        split[stage] = sum(cumulative for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+                           if (Path(file).name, name) in functions)
+    store.client.drop_database(store.db.name)
+    return split
+
+
+def link_subset(paths: list[Path], folder: Path) -> None:
+    """The chosen files under one folder per album, as hard links (symbolic ones if needed)."""
+    for path in paths:
+        target = folder / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            target.symlink_to(path)
+
+
+def row(name: str, jobs: int, n: int, minutes: float, result: tuple[float, float, float],
+        bliss_rate: float | None) -> str:
+    wall, cpu, rss = result
+    rate = n / wall
+    versus = f"{rate / bliss_rate:8.2f}x" if bliss_rate else f"{'':>9}"
+    return f"{name:<34} {jobs:>5} {rate:>9.2f} {cpu / minutes:>16.3f} {versus} {rss:>8.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--every", type=int, default=4)
     args = parser.parse_args()
-    paths = [str(p) for p in tracks(ensure_corpus())][:: args.every]
-    minutes = sum(sf.info(p).duration for p in paths) / 60
+    from core.audio.decode import probe
+    from core.config import Config
+    from core.services import LocalStack, mongo_uri
+
+    chosen = tracks(ensure_corpus())[:: args.every]
+    paths = [str(p) for p in chosen]
+    minutes = sum(probe(p).duration_s for p in paths) / 60
     print(f"{len(paths)} tracks, {minutes:.1f} min of audio")
-    print(f"{'extractor':<28} {'procs':>5} {'tracks/s':>9} {'CPU s/min audio':>16} {'vs bliss':>9}"
-          f" {'peak MB':>8}")
-    for jobs in (1, 2):
-        rows = {}
-        for name, func in (("bliss-audio 0.1.11", bliss), ("Encore (full analysis)", encore),
-                           ("librosa load+MFCC+chroma", plain_librosa)):
-            wall, cpu, rss = measure(func, paths, jobs)
-            rows[name] = (len(paths) / wall, cpu / minutes, rss)
-        base = rows["bliss-audio 0.1.11"][0]
-        for name, (rate, cpu, rss) in rows.items():
-            print(f"{name:<28} {jobs:>5} {rate:>9.2f} {cpu:>16.2f} {rate / base:>8.2f}x {rss:>8.0f}")
+    with tempfile.TemporaryDirectory(prefix="encore-import-speed-") as scratch:
+        folder = Path(scratch) / "music"
+        link_subset(chosen, folder)
+        stack = LocalStack(Config(Path(scratch) / "data", None, None))
+        try:
+            uri = mongo_uri(stack.ensure("mongo").port)
+            env = {**os.environ, "ENCORE_DATA_DIR": str(Path(scratch) / "data"),
+                   "ENCORE_MONGO_URI": uri, "PYTHONPATH": str(ROOT)}
+            print(f"{'':<34} {'procs':>5} {'tracks/s':>9} {'CPU s/min audio':>16} {'vs bliss':>9}"
+                  f" {'peak MB':>8}")
+            for jobs in (1, 2):
+                bliss_result = pool_run(bliss, paths, jobs)
+                bliss_rate = len(paths) / bliss_result[0]
+                env["ENCORE_DB"] = f"bench_import_{jobs}_{os.getpid()}"
+                results = {"Encore: whole `encore import`": cli_run(folder, env, jobs),
+                           "bliss-audio 0.1.11 analysis": bliss_result,
+                           "decode floor (PyAV blocks)": pool_run(decode_floor, paths, jobs)}
+                for name, result in results.items():
+                    print(row(name, jobs, len(paths), minutes, result, bliss_rate))
+            print("\nImport time by stage (2 processes, profiled, seconds; worker stages summed"
+                  " over files):")
+            for stage, seconds in stage_split(folder, uri, 2).items():
+                print(f"  {stage:<40} {seconds:8.2f}")
+        finally:
+            stack.stop()
 
 
 if __name__ == "__main__":

@@ -5,32 +5,18 @@ samples alone at 44.1 kHz stereo (plus copies), so this test fails without it.
 """
 
 import multiprocessing
-import resource
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from bench.import_speed import peak_rss_mb
 from core.library.analyse import AnalyseOptions
 from core.library.pipeline import _init_worker, _safe_analyse
 
 LIMIT_MB = 300
 SR = 44100
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory in MB.
-
-    ``ru_maxrss`` of a spawned process also counts the fork of its parent that existed for a
-    moment before ``exec`` (the kernel carries that image's peak over): under pytest that alone
-    reads ~260 MB. ``VmHWM`` is the same high-water mark for the process's own image only.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def analyse_in_worker(path: str) -> tuple[float, object]:
@@ -55,6 +41,7 @@ def test_sixty_minute_file_analyses_under_the_memory_limit(tmp_path):
     path = tmp_path / "hour.flac"
     write_hour(path)
     # spawn: a clean worker, so its peak is the analysis's own, not a copy of pytest's memory
+    # (and VmHWM, not ru_maxrss, which carries the pre-exec fork of pytest: see peak_rss_mb)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context, initializer=_init_worker) as pool:
         peak_mb, result = pool.submit(analyse_in_worker, str(path)).result(timeout=600)
