@@ -18,6 +18,7 @@ from core.library.folders import add_folder, list_folders, outermost, remove_fol
 from core.library.lock import import_lock
 from core.library.rescan import rescan
 from core.playlists.store import Playlists
+from core.similarity.recommend import Recommender
 from tests.audio import music_like, write
 
 
@@ -67,6 +68,9 @@ def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
     assert sorted(first.imported) == sorted(str(p) for p in root.glob("song *"))
     kept, renamed, reencoded = (str(root / f"song {i}.{e}") for i, e in enumerate(("wav", "ogg", "wav")))
     renamed_doc = store.get_track(renamed)
+    deleted_bands = store.get_track(str(root / "song 3.wav"))["lsh"]
+    recommender = Recommender(store)  # a long-lived one, as in a worker: its cache must drop ids
+    assert track_id(root / "song 3.wav") in [r.id for r in recommender.recommend([kept], k=3)]
     playlist = _history(store, track_id(renamed))
     store.db.likes.insert_one({"_id": track_id(reencoded), "ts": 2.0})
     store.tracks.update_one({"_id": track_id(renamed)}, {"$set": {"rating": 4}})
@@ -104,6 +108,8 @@ def test_rescan_imports_removes_and_relinks_moved_files(store, tmp_path):
     assert store.tracks.count_documents({"_id": {"$in": gone}}) == 0
     assert store.frames.count_documents({"_id": {"$in": gone}}) == 0
     assert store.count_tracks() == 4 and store.get_track(kept)
+    assert not set(gone) & set(store.lsh_matches(deleted_bands))  # out of its LSH buckets
+    assert not set(gone) & {r.id for r in recommender.recommend([kept], k=3)}
     assert store.generation() > generation
 
 
