@@ -37,6 +37,7 @@ def library(store):
                               for i in ids])
     _recs(store, "older", ids[:5], 100.0)
     _recs(store, "newer", ids[3:8], 200.0)
+    _recs(store, "long", ids, 50.0)  # workers store more than the page shows
     store.record_play({"event_id": "e1", "session_id": "newer", "track_id": "t00",
                        "type": "play", "ts": 199.0})
     return store
@@ -55,6 +56,8 @@ def test_json_is_the_latest_sessions_top5_or_the_asked_one(client):
                                                "why"}
     older = client.get("/api/recommended_songs?session=older").get_json()
     assert [r["id"] for r in older["recommendations"]] == ["t00", "t01", "t02", "t03", "t04"]
+    long = client.get("/api/recommended_songs?session=long").get_json()
+    assert [r["id"] for r in long["recommendations"]] == ["t00", "t01", "t02", "t03", "t04"]
     missing = client.get("/api/recommended_songs?session=nobody")
     assert missing.status_code == 404 and missing.get_json()["recommendations"] == []
     assert client.get('/api/recommended_songs?session={"$ne":1}').status_code == 400

@@ -11,6 +11,8 @@ from core.store.mongo import MongoStore
 
 TRACK_FIELDS = {"_id": 1, "path": 1, "title": 1, "artist": 1, "album": 1, "duration_s": 1}
 RECENT_PLAYS = 10
+#: Recommendations the page shows (the worker stores more, for the player's radio).
+TOP_K = 5
 
 
 def _guarded(action: str, read):
@@ -57,8 +59,8 @@ def recent_plays(store: MongoStore, session_id: str, limit: int = RECENT_PLAYS) 
             for p in cursor]
 
 
-def recommendations(store: MongoStore, session_id: str) -> dict | None:
-    """The session's latest top-k in the page's JSON shape, or ``None`` if it has none.
+def recommendations(store: MongoStore, session_id: str, k: int = TOP_K) -> dict | None:
+    """The session's latest top ``k`` in the page's JSON shape, or ``None`` if it has none.
 
     Returns
     -------
@@ -71,6 +73,6 @@ def recommendations(store: MongoStore, session_id: str) -> dict | None:
         return None
     recs = [{"id": r.get("id"), "path": r.get("path"), "title": r.get("title"),
              "artist": r.get("artist"), "album": r.get("album"), "score": r.get("score"),
-             "why": r.get("why")} for r in doc.get("recommendations") or []]
+             "why": r.get("why")} for r in (doc.get("recommendations") or [])[:k]]
     return {"session": session_id, "seed": doc.get("seed"), "computed_at": doc.get("computed_at"),
             "recommendations": recs}
