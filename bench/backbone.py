@@ -114,11 +114,23 @@ def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
 
 
 def spawn_workers(count: int, bootstrap: str, uri: str, db: str, topic: str, group: str):
+    """``count`` workers in one group, returned once each holds partitions (a group join takes
+    session_timeout/2 on tansu; a fixed sleep was either too short or wasted time)."""
+    data = Path(tempfile.mkdtemp())
     env = {**os.environ, "ENCORE_KAFKA_BOOTSTRAP": bootstrap, "ENCORE_MONGO_URI": uri,
-           "ENCORE_DB": db, "ENCORE_TOPIC": topic, "ENCORE_DATA_DIR": tempfile.mkdtemp()}
-    return [subprocess.Popen([sys.executable, "-m", "player.launch", "worker", "--group", group],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(count)]
+           "ENCORE_DB": db, "ENCORE_TOPIC": topic, "ENCORE_DATA_DIR": str(data)}
+    workers, logs = [], [data / f"worker-{i}.log" for i in range(count)]
+    for log in logs:
+        with log.open("w") as out:
+            workers.append(subprocess.Popen(
+                [sys.executable, "-m", "player.launch", "worker", "--group", group], env=env,
+                stdout=out, stderr=subprocess.STDOUT))
+    deadline = time.monotonic() + 120
+    while not all("newly assigned partitions" in log.read_text() for log in logs):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"workers did not join their group; see {data}")
+        time.sleep(0.2)
+    return workers
 
 
 def throughput(bootstrap: str, uri: str, db: str, events: int) -> None:
@@ -129,7 +141,6 @@ def throughput(bootstrap: str, uri: str, db: str, events: int) -> None:
         name = uuid.uuid4().hex[:6]
         topic, group = f"bench_{name}", f"bench_{name}"
         workers = spawn_workers(count, bootstrap, uri, db, topic, group)
-        time.sleep(8)  # group joins take session_timeout/2 on tansu
         sessions = [f"{name}-{i}" for i in range(events)]
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
         start = time.perf_counter()
@@ -157,7 +168,6 @@ def play_latency(bootstrap: str, uri: str, db: str, samples: int = 100) -> None:
                              session_timeout_ms=6000, heartbeat_interval_ms=1000,
                              fetch_max_wait_ms=20)
     listener.poll(timeout_ms=5000)
-    time.sleep(8)
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     latencies = []
     for i in range(samples):
