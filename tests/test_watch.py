@@ -5,12 +5,14 @@ import queue
 import threading
 import time
 
-from core.errors import ImportLockedError
+from core.errors import ImportLockedError, StoreError
 from core.library.analyse import track_id
 from core.library.folders import add_folder
 from core.library.lock import import_lock
 from core.library.watch import LibraryWatcher
+from core.store.mongo import MongoStore
 from tests.audio import music_like, write
+from tests.test_import_faults import PrivateDB
 
 DEADLINE_S = 240  # imports start analysis processes; a loaded machine is slow
 
@@ -69,3 +71,26 @@ def test_a_failed_rescan_is_tried_again(store, tmp_path):
         assert _next_change(reports).imported == [str(root / "song.wav")]
     finally:
         watcher.stop()
+
+
+def test_watcher_survives_a_database_crash(tmp_path):
+    root = tmp_path / "music"
+    root.mkdir()
+    db = PrivateDB(tmp_path / "db")  # a server of this test's own, to SIGKILL
+    db.start()
+    store = MongoStore(db.uri, "watched", timeout_ms=2000)
+    reports, errors = queue.Queue(), queue.Queue()
+    watcher = LibraryWatcher(store, reports.put, folders=[str(root)], quiet_s=0.3,
+                             on_error=errors.put, jobs=1, retry_s=1.0)
+    watcher.start()
+    try:
+        db.kill()
+        song = write(tmp_path / "staging" / "song.wav", music_like(2, seed=3), 22050)
+        os.rename(song, root / "song.wav")
+        assert isinstance(errors.get(timeout=DEADLINE_S), StoreError)
+        db.start()  # same port and files: the retry finds it back
+        assert _next_change(reports).imported == [str(root / "song.wav")]
+    finally:
+        watcher.stop()
+        store.close()
+        db.stop()
