@@ -109,7 +109,7 @@ def open_ffmpeg(path: str | Path, *, blocksize: int = BLOCK_FRAMES) -> BlockStre
     if not codec.sample_rate or not channels:
         container.close()
         raise FFmpegRejected("no sample rate or channel count")
-    blocks = _rechunk(_ffmpeg_frames(container, channels), blocksize)
+    blocks = _rechunk(_ffmpeg_frames(container, channels), blocksize, channels)
     return BlockStream(codec.sample_rate, channels, blocks, "ffmpeg", Path(path))
 
 
@@ -136,47 +136,79 @@ def _sndfile_blocks(handle: sf.SoundFile, blocksize: int, path: str | Path) -> I
         yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
 
 
-def _ffmpeg_frames(container, channels: int) -> Iterator[np.ndarray]:
-    """Every decoded frame as float32, frames by channels (planar or packed, any sample type)."""
+def _ffmpeg_frames(container, channels: int) -> Iterator[list[np.ndarray]]:
+    """Every decoded frame as one array per channel, views on FFmpeg's own buffers.
+
+    Reading the planes directly skips ``to_ndarray``'s per-frame stacking, which costs more
+    than decoding the small frames of Vorbis (128-1024 samples) itself.
+    """
     decoded = 0
     with container:
         try:
             for frame in container.decode(audio=0):
                 if frame.layout.nb_channels != channels:
                     raise FFmpegRejected("channel count changes within the stream")
-                decoded += frame.samples
-                yield _as_float(frame.to_ndarray(), frame.format.is_planar, channels)
+                views = _channel_views(frame, channels)
+                if frame.pts is not None and frame.pts < 0:
+                    # the encoder's priming samples (negative time): libsndfile drops them too
+                    skip = round(-frame.pts * frame.time_base * frame.sample_rate)
+                    views = [view[skip:] for view in views]
+                if len(views[0]):
+                    decoded += len(views[0])
+                    yield views
         except av.error.FFmpegError as exc:
             raise FFmpegRejected(_reason(exc)) from exc
     if decoded == 0:
         raise FFmpegRejected("no audio decoded")
 
 
-def _as_float(samples: np.ndarray, planar: bool, channels: int) -> np.ndarray:
-    samples = samples.T if planar else samples.reshape(-1, channels)
+def _channel_views(frame, channels: int) -> list[np.ndarray]:
+    dtype = np.dtype(_SAMPLE_TYPES[frame.format.name.rstrip("p")])
+    if frame.format.is_planar:
+        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
+    packed = np.frombuffer(frame.planes[0], dtype, count=frame.samples * channels)
+    return [packed[channel::channels] for channel in range(channels)]
+
+
+_SAMPLE_TYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64,
+                 "flt": np.float32, "dbl": np.float64}
+
+
+def _rechunk(pieces: Iterator[list[np.ndarray]], blocksize: int, channels: int) -> Iterator[np.ndarray]:
+    """Join FFmpeg's small frames (128-2048 samples) into float32 blocks of ``blocksize`` frames."""
+    held: list[list[np.ndarray]] = [[] for _ in range(channels)]
+    count = 0
+    for piece in pieces:
+        for channel, samples in enumerate(piece):
+            held[channel].append(samples)
+        count += len(piece[0])
+        if count >= blocksize:
+            joined = _interleave(held, count)
+            for start in range(0, count - blocksize + 1, blocksize):
+                yield _as_float(joined[start : start + blocksize])
+            rest = count // blocksize * blocksize
+            held = [[joined[rest:, channel]] for channel in range(channels)]
+            count -= rest
+    if count:
+        yield _as_float(_interleave(held, count))
+
+
+def _interleave(held: list[list[np.ndarray]], count: int) -> np.ndarray:
+    """Frames by channels, in the decoder's sample type."""
+    out = np.empty((count, len(held)), dtype=held[0][0].dtype)
+    for channel, pieces in enumerate(held):
+        np.concatenate(pieces, out=out[:, channel])
+    return out
+
+
+def _as_float(samples: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1]: integers scaled as libsndfile scales them."""
     if samples.dtype == np.uint8:
         return (samples.astype(np.float32) - 128.0) / 128.0
     scale = _INT_SCALE.get(samples.dtype)
     if scale is not None:
-        return samples.astype(np.float32) / np.float32(scale)
+        return samples.astype(np.float32) * np.float32(1.0 / scale)
     return samples.astype(np.float32, copy=False)
-
-
-def _rechunk(pieces: Iterator[np.ndarray], blocksize: int) -> Iterator[np.ndarray]:
-    """Join FFmpeg's small frames (128-2048 samples) into blocks of ``blocksize`` frames."""
-    held: list[np.ndarray] = []
-    count = 0
-    for piece in pieces:
-        held.append(piece)
-        count += len(piece)
-        if count >= blocksize:
-            joined = np.concatenate(held)
-            for start in range(0, count - blocksize + 1, blocksize):
-                yield joined[start : start + blocksize]
-            rest = joined[count // blocksize * blocksize :]
-            held, count = ([rest], len(rest)) if len(rest) else ([], 0)
-    if count:
-        yield np.concatenate(held)
 
 
 def _reason(exc: BaseException) -> str:
