@@ -75,8 +75,8 @@ class RecommendationFeed(QObject):
         if not self._closed:
             self._error.emit(message)
 
-    def _from_bus(self, doc: dict) -> None:
-        if doc.get("session_id") == self.session_id:
+    def _from_bus(self, doc: dict | None) -> None:
+        if isinstance(doc, dict) and doc.get("session_id") == self.session_id:
             self._emit_doc(doc)
 
     def expect(self, item: PlayItem) -> None:

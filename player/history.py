@@ -1,5 +1,6 @@
-"""What the listener did with each track: play counts, last play and the heart, from the ``plays``
-collection (the events the workers store), kept current by this session's own events."""
+"""What the listener did with each track: play counts, last play and the heart, as the workers
+store them (``track_stats`` and ``likes``, see ``core.store.session_state``), kept current by this
+session's own events."""
 
 from __future__ import annotations
 
@@ -9,12 +10,7 @@ from pymongo.errors import PyMongoError
 
 from core.errors import StoreError
 from core.store.mongo import MongoStore
-
-_PLAYS = [{"$match": {"type": "play"}},
-          {"$group": {"_id": "$track_id", "n": {"$sum": 1}, "last": {"$max": "$ts"}}}]
-# The latest like or unlike of each track decides its heart.
-_HEARTS = [{"$match": {"type": {"$in": ["like", "unlike"]}}}, {"$sort": {"ts": 1}},
-           {"$group": {"_id": "$track_id", "last": {"$last": "$type"}}}]
+from core.store.session_state import SessionState
 
 
 @dataclass
@@ -54,11 +50,12 @@ def read_history(store: MongoStore) -> ListeningHistory:
         If the database cannot be read.
     """
     history = ListeningHistory()
+    state = SessionState(store)
     try:
-        for doc in store.plays.aggregate(_PLAYS):
-            history.plays[doc["_id"]] = int(doc["n"])
-            history.last_played[doc["_id"]] = float(doc["last"])
-        history.liked = {d["_id"] for d in store.plays.aggregate(_HEARTS) if d["last"] == "like"}
+        for doc in state.stats.find({"plays": {"$gt": 0}}, {"plays": 1, "last_played": 1}):
+            history.plays[doc["_id"]] = int(doc["plays"])
+            history.last_played[doc["_id"]] = float(doc.get("last_played") or 0.0)
+        history.liked = {d["_id"] for d in state.likes.find({"liked": True}, {"_id": 1})}
     except PyMongoError as exc:
         raise StoreError(f"reading the listening history: {exc}") from exc
     return history

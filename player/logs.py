@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 PERIOD_S = 60.0
 
@@ -16,14 +17,14 @@ class RepeatFilter(logging.Filter):
     """Passes a message (by logger and format string) at most once per ``period_s``, then says
     how many repeats it held back."""
 
-    def __init__(self, period_s: float = PERIOD_S):
+    def __init__(self, period_s: float = PERIOD_S, *, clock: Callable[[], float] = time.monotonic):
         super().__init__()
-        self.period_s = period_s
+        self.period_s, self._clock = period_s, clock
         self._seen: dict[tuple[str, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, str(record.msg))
-        now = time.monotonic()
+        now = self._clock()
         last, held = self._seen.get(key, (-self.period_s, 0))
         if now - last < self.period_s:
             self._seen[key] = (last, held + 1)

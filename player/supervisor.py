@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -47,6 +47,10 @@ class WorkerSupervisor(QObject):
         self._check = QTimer(self, interval=CHECK_MS, timeout=self._poll)
         self._restart = QTimer(self, singleShot=True, timeout=self._launch)
         self._spawned.connect(self._on_spawned)
+        # Spawning may first restart the local servers (seconds): not on the UI thread. And the
+        # worker dies with the thread that started it (PR_SET_PDEATHSIG), so that thread must
+        # live as long as the supervisor: one long-lived thread, not one per launch.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="encore-worker-spawn")
         self._launching = self._stopped = False
 
     def start(self) -> None:
@@ -55,9 +59,8 @@ class WorkerSupervisor(QObject):
         self._check.start()
 
     def _launch(self) -> None:
-        # Off the UI thread: spawning may first restart the local servers, which takes seconds.
         self._launching = True
-        threading.Thread(target=self._spawn_now, name="encore-worker-spawn", daemon=True).start()
+        self._spawner.submit(self._spawn_now)
 
     def _spawn_now(self) -> None:
         try:
@@ -103,6 +106,7 @@ class WorkerSupervisor(QObject):
         self._check.stop()
         self._restart.stop()
         self._end(self.process)
+        self._spawner.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
     def _end(process: subprocess.Popen | None) -> None:

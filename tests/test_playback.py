@@ -17,6 +17,15 @@ from tests.audio import noise, played_frames, write
 SR = 44100
 
 
+def wait_for(condition, timeout: float = 5.0, what: str = "the condition") -> None:
+    """Poll ``condition()`` until it holds (a deadline, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
 def wait_stopped(engine: PlaybackEngine, timeout: float = 30) -> None:
     """Until the engine has played everything and released the device (flushing the capture)."""
     deadline = time.monotonic() + timeout
@@ -103,9 +112,7 @@ def test_a_device_that_cannot_open_is_reported_and_playback_goes_on(tmp_path):
     item, _ = track(tmp_path, "d", 0.6, seed=6)
     engine = PlaybackEngine(device=9999)
     engine.play(item)
-    deadline = time.monotonic() + 5
-    while engine.status().error is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: engine.status().error is not None, what="the device error")
     status = engine.status()
     assert status.error and "9999" in status.error
     assert status.state in ("buffering", "playing")  # the paced null output keeps time
@@ -118,15 +125,10 @@ def test_corrupt_file_is_reported_not_fatal(tmp_path):
     good, _ = track(tmp_path, "e", 0.5, seed=7)
     engine = PlaybackEngine(device="null")
     engine.play(PlayItem("bad", str(bad)))
-    deadline = time.monotonic() + 5
-    while engine.status().error is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: engine.status().error is not None, what="the decode error")
     assert "bad.wav" in engine.status().error
     engine.play(good)  # the engine still works
-    deadline = time.monotonic() + 5
-    while engine.status().item != good and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert engine.status().item == good
+    wait_for(lambda: engine.status().item == good, what="the good track")
     engine.close()
 
 
@@ -134,17 +136,22 @@ def test_seek_and_pause_move_the_position_in_real_time(tmp_path):
     item, _ = track(tmp_path, "f", 8.0, seed=8)
     engine = PlaybackEngine(device="null")
     engine.play(item)
-    time.sleep(0.5)
+    wait_for(lambda: engine.status().state == "playing", what="playing")
+    serial = engine.status().serial
     engine.seek(5.0)
-    time.sleep(0.6)
-    position = engine.status().position_s
-    assert 5.0 <= position <= 5.8
+    wait_for(lambda: engine.status().position_s >= 5.0, what="the seek")
+    start = time.monotonic()
+    wait_for(lambda: engine.status().position_s >= 5.5, what="time to pass after the seek")
+    # The paced output plays in real time: 0.5 s of audio took about 0.5 s of wall time.
+    assert time.monotonic() - start < 2.0
+    assert engine.status().serial == serial  # a seek is not a new start (not a new play)
     engine.pause()
-    time.sleep(0.1)
+    wait_for(lambda: engine.status().state == "paused", what="paused")
     held = engine.status().position_s
-    time.sleep(0.4)
+    # The null output keeps calling back while paused; the position must not move meanwhile.
+    callbacks = engine.fills
+    wait_for(lambda: engine.fills >= callbacks + 10, what="ten callbacks while paused")
     assert engine.status().position_s == held
-    assert engine.status().state == "paused"
     engine.close()
 
 

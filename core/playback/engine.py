@@ -99,6 +99,8 @@ class PlaybackEngine:
         self._end = END_NEVER
         self._volume = 1.0
         self.underruns = 0
+        #: Output callbacks so far (diagnostics: the device keeps asking even while paused).
+        self.fills = 0
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="encore-decoder", daemon=True)
         self._thread.start()
@@ -173,6 +175,7 @@ class PlaybackEngine:
     # -- the real-time callback -------------------------------------------------------------
     def _fill(self, out: np.ndarray) -> None:
         ring = self._ring
+        self.fills += 1
         if self._paused or not self._ready:
             ring.read_into(out[:0])  # applies a pending skip, reads nothing
             out.fill(0)

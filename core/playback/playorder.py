@@ -42,6 +42,7 @@ class PlayOrder:
         self._shuffle = False
         self._order = list(range(len(items)))
         self._pos = start
+        self._played = {start}  # indices played in this round
         self.shuffle = shuffle
 
     @property
@@ -60,28 +61,31 @@ class PlayOrder:
             return
         self._shuffle = on
         current = self._order[self._pos]
-        if on:  # what has not played yet, in random order, after the current track
-            rest = self._order[self._pos + 1:]
+        if on:  # what has not played in this round, in random order, after the current track
+            rest = [i for i in range(len(self.items)) if i not in self._played]
             self._rng.shuffle(rest)
-            self._order = [*self._order[: self._pos + 1], *rest]
+            self._order, self._pos = [current, *rest], 0
         else:  # back to list order, from the current track on
-            self._order = list(range(len(self.items)))
-            self._pos = current
+            self._order, self._pos = list(range(len(self.items))), current
 
     def advance(self) -> PlayItem | None:
         """Move to the next track and return it; ``None`` at the end (unless repeating all)."""
         if self._pos + 1 < len(self._order):
             self._pos += 1
-            return self.current
-        if self.repeat != "all" or not self.items:
+        elif self.repeat != "all":
             return None
+        else:
+            self._new_round()
+        self._played.add(self._order[self._pos])
+        return self.current
+
+    def _new_round(self) -> None:
+        last = self._order[self._pos]
+        self._order, self._pos, self._played = list(range(len(self.items))), 0, set()
         if self._shuffle:
-            last = self._order[self._pos]
             self._rng.shuffle(self._order)
             if len(self._order) > 1 and self._order[0] == last:  # never the same track twice
                 self._order.append(self._order.pop(0))
-        self._pos = 0
-        return self.current
 
     def upcoming(self, limit: int = 20) -> list[PlayItem]:
         """What follows in this round, at most ``limit`` tracks (a new round is not planned yet)."""

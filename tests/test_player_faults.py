@@ -1,0 +1,136 @@
+"""Faults the player must survive: its worker SIGKILLed, Ctrl-C to its process group, repeated
+Kafka errors; and the services dialog never shows a password."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import psutil
+import pytest
+
+from core.bus.outbox import EventPublisher, Outbox
+from core.config import Config
+from player.backend import Backend, spawn_local_worker
+from player.dialogs import ServicesDialog, services_text
+from player.logs import RepeatFilter
+from player.main_window import MainWindow
+from tests import test_player_ui as ui
+
+library = ui.library  # the player tests' imported library
+
+
+@pytest.fixture
+def kafka_bus(kafka, tmp_path):
+    bus = EventPublisher(kafka, f"faults_{uuid.uuid4().hex[:6]}", Outbox(tmp_path / "outbox.sqlite3"))
+    yield bus
+    bus.close()
+
+
+def test_a_killed_worker_is_restarted_and_the_status_bar_says_so(qtbot, library, mongo_uri, kafka,
+                                                                 kafka_bus, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    config = Config(tmp_path / "data", kafka, mongo_uri, topic=kafka_bus.topic, db_name=library.db.name)
+    config.data_dir.mkdir()
+    backend = Backend(config, mongo_uri, library, kafka_bus,
+                      spawn_worker=functools.partial(spawn_local_worker, config))
+    window = MainWindow(backend, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                        playback=ui.NULL)
+    qtbot.addWidget(window)
+    window.show()
+    supervisor, health = window.supervisor, window.health
+    try:
+        qtbot.waitUntil(lambda: supervisor.process is not None and supervisor.process.poll() is None,
+                        timeout=20000)
+        first = supervisor.process
+        assert not health.degraded, health.toolTip()
+        first.send_signal(signal.SIGKILL)
+        qtbot.waitUntil(lambda: health.isVisible() and "degraded" in health.text(), timeout=5000)
+        assert "stopped" in health.text() and "restarting" in health.text()
+        qtbot.waitUntil(lambda: supervisor.process is not first and supervisor.process is not None,
+                        timeout=10000)
+        qtbot.waitUntil(lambda: health.text() == "Recommendations are back", timeout=10000)
+        assert supervisor.process.poll() is None
+    finally:
+        window.close()
+    assert supervisor.process.wait(10) is not None  # closing the window ends its worker
+
+
+def player_env(mongo_uri: str, kafka: str, tmp_path) -> dict[str, str]:
+    return {**os.environ, "ENCORE_MONGO_URI": mongo_uri, "ENCORE_KAFKA_BOOTSTRAP": kafka,
+            "ENCORE_DATA_DIR": str(tmp_path / "data"), "ENCORE_DB": f"encore_sigint_{uuid.uuid4().hex[:6]}",
+            "ENCORE_TOPIC": f"sigint_{uuid.uuid4().hex[:6]}", "QT_QPA_PLATFORM": "offscreen",
+            "HOME": str(tmp_path)}  # its QSettings go to this test's folder
+
+
+def start_player(env: dict[str, str], log_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """The player in its own process group, once its window is up; and its worker."""
+    log = log_path.open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "player"], env=env, stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while b"player ready" not in log_path.read_bytes():
+        assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.1)
+    while not psutil.Process(proc.pid).children():  # the window starts its worker
+        assert time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.1)
+    return proc, psutil.Process(proc.pid).children(recursive=True)
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_quits_the_player_and_its_worker(mongo_uri, kafka, tmp_path, presses):
+    proc, children = start_player(player_env(mongo_uri, kafka, tmp_path), tmp_path / "player.log")
+    for _ in range(presses):  # Ctrl-C in a terminal: SIGINT to the whole process group
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        code = proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    output = (tmp_path / "player.log").read_text()
+    # One press: a clean exit. A second press during the shutdown ends it at once (SIGINT).
+    assert code == 0 or (presses == 2 and code == -signal.SIGINT), output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive
+
+
+def test_repeated_log_lines_are_held_back_and_counted():
+    now = [0.0]
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    handler.addFilter(RepeatFilter(60, clock=lambda: now[0]))
+    log = logging.getLogger("kafka.test_repeats")
+    log.addHandler(handler)
+    try:
+        for _ in range(500):
+            log.warning("Connection to %s refused", "127.0.0.1:9")
+        log.warning("another problem")
+        now[0] = 61.0
+        log.warning("Connection to %s refused", "127.0.0.1:9")
+    finally:
+        log.removeHandler(handler)
+    assert [r.getMessage() for r in records] == [
+        "Connection to 127.0.0.1:9 refused", "another problem",
+        "Connection to 127.0.0.1:9 refused (499 more like this in the last 60 s)"]
+
+
+def test_services_dialog_never_shows_a_password(qtbot, tmp_path):
+    uri = "mongodb://alice:s3cr%40t@db1:27017,db2:27017/encore?replicaSet=rs0&authSource=admin"
+    text = services_text(Config(tmp_path, "k1:9092", uri), "k1:9092", uri)
+    from PySide6.QtWidgets import QLabel
+
+    dialog = ServicesDialog(text)
+    qtbot.addWidget(dialog)
+    shown = dialog.findChild(QLabel).text()
+    assert "s3cr" not in shown and "alice:***@db1:27017,db2:27017" in shown
+    assert "replicaSet=rs0" in shown
