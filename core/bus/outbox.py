@@ -147,7 +147,8 @@ class EventPublisher:
                 self._producer = None
                 backoff.wait(self._stop)
                 continue
-            self._wake.wait(timeout=0.0 if busy else CONFIRM_EVERY_S)
+            if not busy:
+                self._wake.wait(timeout=CONFIRM_EVERY_S)
             self._wake.clear()
 
     def _round(self) -> bool:
@@ -156,6 +157,8 @@ class EventPublisher:
             self._connect()
         sent = self._send(self.outbox.claim(BATCH))
         self._confirm()
+        if sent < BATCH:
+            self.outbox.checkpoint()  # publish() leaves that to this thread
         return sent == BATCH
 
     def _connect(self) -> None:
