@@ -164,9 +164,9 @@ def test_rescan_command_prints_one_json_object(env_for_cli, tmp_path):
         return json.loads(proc.stdout)
 
     assert sorted(encore(str(root))["imported"]) == sorted(str(p) for p in root.glob("*.wav"))
-    os.rename(root / "song 0.wav", root / "first song.wav")
+    renamed = str(root / "première chanson.wav")
+    os.rename(root / "song 0.wav", renamed)
     (root / "song 1.wav").unlink()
     assert encore() == {"imported": [], "removed": [str(root / "song 1.wav")],
-                        "moved": [{"from": str(root / "song 0.wav"),
-                                   "to": str(root / "first song.wav")}],
+                        "moved": [{"from": str(root / "song 0.wav"), "to": renamed}],
                         "skipped": []}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 
-from core.cli.common import open_store
+from core.cli.common import json_text, open_store
 from core.config import Config
+from core.store.paths import display
 
 
 def cmd_playlist(args: argparse.Namespace, config: Config) -> int:
@@ -22,7 +22,7 @@ def cmd_playlist(args: argparse.Namespace, config: Config) -> int:
 def _list(args, store, playlists) -> int:
     rows = [{"id": p.id, "name": p.name, "tracks": len(p.tracks)} for p in playlists.list()]
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print(json_text(rows))
         return 0
     for row in rows:
         print(f"{row['name']}  ({row['tracks']} tracks)")
@@ -35,13 +35,13 @@ def _show(args, store, playlists) -> int:
     playlist = playlists.get(args.name)
     entries, missing = playlist_entries(store, playlist)
     if args.json:
-        print(json.dumps({"id": playlist.id, "name": playlist.name,
-                          "tracks": [asdict(e) for e in entries],
-                          "missing": [asdict(m) for m in missing]}, ensure_ascii=False))
+        print(json_text({"id": playlist.id, "name": playlist.name,
+                         "tracks": [asdict(e) for e in entries],
+                         "missing": [asdict(m) for m in missing]}))
         return 0
     print(playlist.name)
     for number, entry in enumerate(entries, 1):
-        print(f"{number:4}. {entry.artist or '?'} — {entry.title}  ({entry.path})")
+        print(f"{number:4}. {entry.artist or '?'} — {entry.title}  ({display(entry.path)})")
     for item in missing:
         print(f"      track {item.entry}: {item.reason}")
     return 0
@@ -52,12 +52,12 @@ def _import(args, store, playlists) -> int:
 
     playlist, missing = import_playlist(playlists, args.file, args.name)
     if args.json:
-        print(json.dumps({"id": playlist.id, "name": playlist.name, "tracks": len(playlist.tracks),
-                          "missing": [asdict(m) for m in missing]}, ensure_ascii=False))
+        print(json_text({"id": playlist.id, "name": playlist.name, "tracks": len(playlist.tracks),
+                         "missing": [asdict(m) for m in missing]}))
         return 0
     print(f"playlist {playlist.name!r}: {len(playlist.tracks)} tracks, {len(missing)} missing")
     for item in missing:
-        print(f"  missing {item.entry}: {item.reason}")
+        print(f"  missing {display(item.entry)}: {item.reason}")
     return 0
 
 
@@ -67,10 +67,9 @@ def _export(args, store, playlists) -> int:
     dest, missing = export_playlist(store, playlists.get(args.name), args.file,
                                     relative=args.relative)
     if args.json:
-        print(json.dumps({"written": str(dest), "missing": [asdict(m) for m in missing]},
-                         ensure_ascii=False))
+        print(json_text({"written": str(dest), "missing": [asdict(m) for m in missing]}))
         return 0
-    print(f"wrote {dest}")
+    print(f"wrote {display(str(dest))}")
     for item in missing:
         print(f"  left out track {item.entry}: {item.reason}")
     return 0

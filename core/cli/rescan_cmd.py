@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
 
-from core.cli.common import open_store, progress_bar
+from core.cli.common import json_text, open_store, progress_bar
 from core.config import Config
+from core.store.paths import display
 
 
 def cmd_rescan(args: argparse.Namespace, config: Config) -> int:
@@ -29,7 +29,7 @@ def cmd_rescan(args: argparse.Namespace, config: Config) -> int:
         close()
         signal.signal(signal.SIGINT, previous)
     if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False))
+        print(json_text(report.as_json()))
     else:
         _print_summary(report)
     return 130 if report.cancelled else 0
@@ -40,11 +40,11 @@ def _print_summary(report) -> None:
           f"moved {len(report.moved)}, skipped {len(report.skipped)}"
           + (" (cancelled: run again to finish)" if report.cancelled else ""))
     for old, new in report.moved:
-        print(f"  moved {old} -> {new}")
+        print(f"  moved {display(old)} -> {display(new)}")
     for path in report.removed:
-        print(f"  removed {path}")
+        print(f"  removed {display(path)}")
     for item in report.skipped:
-        print(f"  skipped {item.path}: {item.reason}")
+        print(f"  skipped {display(item.path)}: {display(item.reason)}")
 
 
 def add_parser(sub) -> None:
