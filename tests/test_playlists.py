@@ -159,3 +159,18 @@ def test_playlist_command(env_for_cli, mongo_uri, tmp_path):
     written = encore("export", "Fiesta", str(tmp_path / "out.xspf"), "--relative")["written"]
     assert "m%C3%BAsica/canci%C3%B3n.ogg" in Path(written).read_text(encoding="utf-8")
     cli_store.close()
+
+
+@pytest.mark.parametrize("suffix", [".m3u8", ".xspf"])
+def test_a_file_name_that_is_not_utf8_round_trips(store, tmp_path, suffix):
+    path = str(tmp_path / os.fsdecode(b"caf\xe9 latin-1.ogg"))
+    Path(path).write_bytes(b"x")
+    doc = {"_id": track_id(path), "path": path, "source_path": path, "title": "Café",
+           "duration_s": 2.0}
+    assert store.put_tracks([(doc, b"", [0, 0])]) == {}  # stored as the import stores it
+    playlists = Playlists(store)
+    dest, missing = export_playlist(store, playlists.create("Latin", [doc["_id"]]),
+                                    tmp_path / f"latin{suffix}")
+    assert missing == []
+    back, missing = import_playlist(playlists, dest)
+    assert (back.tracks, missing) == ((doc["_id"],), [])
