@@ -269,16 +269,20 @@ def _shingle_docs(store: MongoStore, ids: list[str]) -> list[dict]:
 def _relink_copy(store: MongoStore, old_id: str, new_path: str) -> bool:
     """Store the old analysis under the new path (re-reading only its tags), then move history.
 
-    ``False`` if the old analysis cannot be copied (no frames, refused): the import redoes it.
+    ``False`` if the old analysis cannot be copied (no frames, refused, gone): the import
+    redoes it.
     """
     try:
         stat = os.stat(new_path)
     except OSError:  # gone again: the import reports it
         return False
     frames = list(store.iter_frames([old_id]))
+    try:
+        doc = store.get_track(old_id)
+    except NotFoundError:  # relinked meanwhile by another rescan
+        return False
     if not frames:
         return False
-    doc = store.get_track(old_id)
     meta = tags.read_tags(new_path)  # a folder-name album or file-name title may have changed
     doc.update({"_id": track_id(new_path), "source_path": new_path, "title": meta.title,
                 "artist": meta.artist, "album": meta.album, "genre": meta.genre,
