@@ -1,11 +1,14 @@
 """Screenshots of the player with the real soundtrack library, and of each import-wizard page.
 
 Imports the benchmark corpus (Debian game soundtracks, see ``bench/fetch_corpus.sh``) into its
-own data folder on first run (incremental afterwards), starts the local stack and a recommender
-worker, plays a track into the paced null output and saves PNGs next to this script.
+own data folder on first run (incremental afterwards), or copies an existing import of it
+(``--copy-uri``/``--copy-db``), starts the local stack and a recommender worker, listens to the
+radio in the paced null output and saves PNGs next to this script: the radio playing with the
+queue and sidebar, the Liked and Recently played views, a reason tooltip, and the wizard.
 
-Usage: python docs/screenshots.py [--data-dir DIR] [--db NAME]
-(``--data-dir ~/.cache/encore-bench --db bench_tagged`` reuses bench/quality.py's import.)
+Usage: python docs/screenshots.py [--data-dir DIR] [--db NAME] [--copy-uri URI --copy-db NAME]
+(``--copy-uri mongodb://127.0.0.1:PORT/?directConnection=true --copy-db bench_tagged`` reuses
+bench/quality.py's import without touching it.)
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import soundfile as sf
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QSettings
+from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from bench.corpus import ensure_corpus, tracks
 from core.config import Config
@@ -34,6 +38,8 @@ from player.resources import style_sheet
 from player.wizard import ImportWizard
 
 OUT = Path(__file__).resolve().parent
+#: What the radio needs of an imported library (listening history is left behind).
+LIBRARY_COLLECTIONS = ("tracks", "frames", "clusters", "meta")
 
 
 def pump(app: QApplication, seconds: float, until=None) -> None:
@@ -55,25 +61,86 @@ def import_corpus(config: Config, root: Path) -> None:
     store.close()
 
 
-def main_window_shot(app: QApplication, config: Config) -> None:
+def copy_library(config: Config, uri: str, db_name: str) -> None:
+    """Copy an imported library from another database (only its tracks and models)."""
+    from pymongo import MongoClient
+
+    from core.services import resolve_mongo_uri
+    from core.store.mongo import MongoStore
+
+    store = MongoStore(resolve_mongo_uri(config), config.db_name)
+    if store.count_tracks():
+        return
+    source = MongoClient(uri)[db_name]
+    for name in LIBRARY_COLLECTIONS:
+        docs = list(source[name].find())
+        if docs:
+            store.db[name].insert_many(docs)
+    store.ensure_schema()
+    print(f"copied {store.count_tracks()} tracks from {db_name}")
+    store.close()
+
+
+def save(widget, name: str) -> None:
+    widget.grab().save(str(OUT / name))
+    print("saved", name)
+
+
+def with_tooltip(window: MainWindow) -> QPixmap:
+    """The window with the visible tooltip painted where it shows (a tooltip is its own window)."""
+    shot = window.grab()
+    tip = next(w for w in QApplication.topLevelWidgets()
+               if w.inherits("QTipLabel") and w.isVisible())
+    painter = QPainter(shot)
+    painter.drawPixmap(window.mapFromGlobal(tip.pos()), tip.grab())
+    painter.end()
+    return shot
+
+
+def row_titled(window: MainWindow, title: str) -> int:
+    model = window.library
+    return next((r for r in range(model.rowCount()) if model.track(r).title == title), 0)
+
+
+def listening_shots(app: QApplication, config: Config) -> None:
+    """Radio with queue and sidebar, Liked, Recently played and a reason's tooltip."""
     backend = connect_backend(config, start_worker=True)
-    window = MainWindow(backend, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
-                                           QSettings.Format.IniFormat), playback={"device": "null"})
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(backend, settings, playback={"device": "null"})
     window.resize(1360, 820)
     window.show()
-    pump(app, 30, until=lambda: window.library.total() >= 150)
+    pump(app, 60, until=lambda: "tracks" in window.status_label.text())
     model = window.library
-    start = next(r for r in range(model.rowCount()) if model.track(r).title == "Battle Music") \
-        if any(model.track(r).title == "Battle Music" for r in range(model.rowCount())) else 0
-    for r in (start + 1, start + 5, start + 9):
-        window.queue.add([model.track(r % model.rowCount()).play_item()])
-    window.play_row(model.track(start))
+    for r in (3, 41, 88, 130, 166):  # a few favourites across the soundtracks
+        window.set_liked(model.track(r % model.rowCount()).id, True)
+    for r in range(0, 40, 7):  # some listening first, for Recently played and the radio's memory
+        window.play_row(model.track(r))
+        pump(app, 20, until=lambda r=r: window.bridge.current is not None
+             and window.bridge.current.track_id == model.track(r).id)
+        pump(app, 1.5)
+    start = row_titled(window, "Battle Music")
+    window.start_radio(model.track(start))
+    pump(app, 60, until=lambda: "worker" in window.sidebar.hint.text()
+         and any(o == "radio" for o, _ in window.queue.upcoming()))
+    window.enqueue(model.track(start + 3).id)
+    window.enqueue(model.track(start + 12).id)
     window.library_view.table.selectRow(start)
-    pump(app, 40, until=lambda: "worker" in window.sidebar.hint.text())
     window.bridge.seek(64.0)
     pump(app, 2)
-    window.grab().save(str(OUT / "main-window.png"))
-    print("main window:", window.sidebar.hint.text(), window.sidebar.warning.text())
+    save(window, "player-radio.png")
+    save(window, "main-window.png")
+    item = window.sidebar.list.item(0)
+    rect = window.sidebar.list.visualItemRect(item)
+    spot = window.sidebar.list.viewport().mapToGlobal(rect.center() + QPoint(0, 8))
+    QToolTip.showText(spot, item.toolTip(), window.sidebar.list)
+    pump(app, 0.5)
+    with_tooltip(window).save(str(OUT / "player-reason-tooltip.png"))
+    QToolTip.hideText()
+    for view, name in (("liked", "player-liked.png"), ("recent", "player-recent.png")):
+        window.library_view.show_view(view)
+        pump(app, 0.5)
+        save(window, name)
+    print("listening:", window.sidebar.hint.text(), window.sidebar.warning.text(), window.health.text())
     window.close()
     backend.close()
 
@@ -114,15 +181,22 @@ def wizard_shots(app: QApplication, config: Config, root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", default=str(Path.home() / ".cache" / "encore-docs"))
-    parser.add_argument("--db", default="encore", help="database name (reuse a benchmark's import)")
+    parser.add_argument("--db", default="encore", help="database name")
+    parser.add_argument("--copy-uri", help="MongoDB URI of an existing import of the corpus")
+    parser.add_argument("--copy-db", help="its database name (copied into --db when that is empty)")
+    parser.add_argument("--skip-wizard", action="store_true", help="only the player's pictures")
     args = parser.parse_args()
-    config = Config(Path(args.data_dir), None, None, db_name=args.db)
+    config = Config(Path(args.data_dir), None, None, db_name=args.db, topic="docs_events")
     root = ensure_corpus()
-    import_corpus(config, root)
+    if args.copy_uri and args.copy_db:
+        copy_library(config, args.copy_uri, args.copy_db)
+    else:
+        import_corpus(config, root)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setStyleSheet(style_sheet())
-    main_window_shot(app, config)
-    wizard_shots(app, config, root)
+    listening_shots(app, config)
+    if not args.skip_wizard:
+        wizard_shots(app, config, root)
     print("saved", *sorted(p.name for p in OUT.glob("*.png")))
 
 

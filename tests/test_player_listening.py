@@ -129,7 +129,7 @@ def test_when_the_queue_empties_the_radio_continues_without_a_gap(make_window, b
     menu_action(window, [seed], "More like this")
     qtbot.waitUntil(lambda: window.sidebar.list.count() == 5, timeout=20000)
     menu_action(window, [queued], "Add to queue")
-    assert [o for o, _ in window.queue.upcoming()] == ["queued"]  # the radio waits behind it
+    assert [o for o, _ in window.queue.upcoming()] == ["queued", RADIO]  # the radio waits behind it
     click(qtbot, window.transport.play_button)
     # The unpaced file device may play a track between two polls: ask the engine, not the window.
     qtbot.waitUntil(lambda: window.bridge.engine.status().serial >= 2, timeout=20000)

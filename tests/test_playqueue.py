@@ -89,7 +89,7 @@ def test_queued_tracks_come_before_the_list_then_the_radio_and_repeat_one_replay
     queue.set_radio([ITEMS[0]])
     assert [(o, i.track_id) for o, i in queue.upcoming()] == [
         (QUEUED, "t4"), (CONTINUE, "t2"), (RADIO, "t0")]
-    assert not queue.needs_radio()
+    assert not queue.needs_radio()  # the list goes on
     assert queue.next_on_end() is ITEMS[4]
     queue.set_repeat("one")
     assert queue.next_on_end() is ITEMS[4]  # the track that ended plays again

@@ -156,9 +156,10 @@ class PlayQueue:
         self._changed()
 
     def needs_radio(self) -> bool:
-        """Nothing the listener chose is left: the radio decides what follows."""
+        """The list being played through is over: after the queued tracks, the radio decides
+        (its pick waits behind them, so it is ready before the last one ends)."""
         with self._lock:
-            return not self._items and (self._order is None or self._order.exhausted())
+            return self._order is None or self._order.exhausted()
 
     def set_radio(self, items: Iterable[PlayItem]) -> None:
         """The radio's next picks (played when nothing else is left)."""

@@ -36,8 +36,8 @@ from player.models.library import (
 from player.resources import icon
 
 #: Column widths in pixels (title and album stretch).
-WIDTHS = {LIKED: 34, ARTIST: 160, GENRE: 90, DURATION: 76, PLAYS: 58, LAST_PLAYED: 104,
-          LOUDNESS: 100, CLUSTER: 70, ISSUES: 110}
+WIDTHS = {LIKED: 34, ARTIST: 150, GENRE: 80, DURATION: 74, PLAYS: 52, LAST_PLAYED: 96,
+          LOUDNESS: 94, CLUSTER: 70, ISSUES: 100}
 VIEW_TITLES = {"all": "Library", "liked": "Liked", "recent": "Recently played"}
 
 
@@ -105,6 +105,7 @@ class LibraryView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         for column, width in WIDTHS.items():
             table.setColumnWidth(column, width)
+        table.setColumnHidden(CLUSTER, True)  # the engine's view, not a listener's: room for titles
         table.doubleClicked.connect(self._activated)
         table.clicked.connect(self._clicked)
         table.installEventFilter(self)

@@ -3,8 +3,6 @@ about), each with a heart, one score and a plain-language reason; details in a t
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from core.playback.source import PlayItem
 from player.resources import icon
+from player.widgets.reason_tip import tooltip
 
 REC_ROLE = Qt.ItemDataRole.UserRole + 1
 LIKED_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -32,20 +31,6 @@ def heart_rect(rect: QRect) -> QRect:
     box = rect.adjusted(10, 6, -10, -6)
     return QRect(box.right() - PILL_W - HEART_W - 6, box.top(), HEART_W, 18)
 
-
-def tooltip(rec: dict) -> str:
-    """The reason in full, then the doc's ``details`` (a mapping, a list or a text), then the path."""
-    lines = [f"<b>{html.escape(rec.get('title') or rec['id'])}</b>",
-             f"{rec.get('score', 0):.0%} match: {html.escape(rec.get('why', ''))}"]
-    details = rec.get("details")
-    if isinstance(details, dict):
-        lines += [f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in details.items()]
-    elif isinstance(details, list | tuple):
-        lines += [html.escape(str(d)) for d in details]
-    elif details:
-        lines.append(html.escape(str(details)))
-    lines.append(f"<span style='color:#7c7794'>{html.escape(rec.get('path', ''))}</span>")
-    return "<br>".join(lines)
 
 
 class RecommendationDelegate(QStyledItemDelegate):
