@@ -68,7 +68,8 @@ def analyse_file(path: str, options: AnalyseOptions | None = None) -> TrackAnaly
     Returns
     -------
     TrackAnalysis
-        ``timings`` holds seconds per stage: decode, tags, quality, loudness, features, enhance.
+        ``timings`` holds CPU seconds per stage (decode, tags, quality, loudness, features,
+        enhance): on a shared machine wall time would measure the neighbours.
 
     Raises
     ------
@@ -85,17 +86,17 @@ def analyse_file(path: str, options: AnalyseOptions | None = None) -> TrackAnaly
     with threadpool_limits(limits=1, user_api="blas"):
         report, level, features, timings = run_stream(
             source, lambda opened: _measure(opened, info.frames, lossless))
-    clock = time.perf_counter()
+    clock = time.process_time()
     meta = tags.read_tags(source)
-    timings["tags"] = time.perf_counter() - clock
+    timings["tags"] = time.process_time() - clock
     doc = _document(source, stat, info, meta, report, level, features)
     if options.enhance is not None and options.library_dir:
-        clock = time.perf_counter()
+        clock = time.process_time()
         y, sr = decode.read(source)
         copy = write_enhanced_copy(y, sr, doc, Path(options.library_dir), options.enhance)
         doc["path"], doc["original_path"] = str(copy.path), str(source)
         doc["copy"] = copy.as_dict()
-        timings["enhance"] = time.perf_counter() - clock
+        timings["enhance"] = time.process_time() - clock
     return TrackAnalysis(doc, features.frames, timings)
 
 
@@ -110,25 +111,25 @@ def _measure(opened: BlockStream, expected_frames: int, lossless: bool) -> tuple
         _feed_all(opened, meters, timings)
         results = []
         for name, meter in meters.items():
-            start = time.perf_counter()
+            start = time.process_time()
             results.append(meter.result())
-            timings[name] += time.perf_counter() - start
+            timings[name] += time.process_time() - start
     except ValueError as exc:  # a corrupt stream, or too short to analyse
         raise DecodeError(f"{exc}: {opened.path}") from exc
     return (*results, timings)
 
 
 def _feed_all(opened: BlockStream, meters: dict, timings: dict[str, float]) -> None:
-    frames, clock = 0, time.perf_counter()
+    frames, clock = 0, time.process_time()
     for block in opened.blocks:
-        timings["decode"] += time.perf_counter() - clock
+        timings["decode"] += time.process_time() - clock
         frames += len(block)
         for name, meter in meters.items():
-            start = time.perf_counter()
+            start = time.process_time()
             meter.feed(block)
-            timings[name] += time.perf_counter() - start
-        clock = time.perf_counter()
-    timings["decode"] += time.perf_counter() - clock
+            timings[name] += time.process_time() - start
+        clock = time.process_time()
+    timings["decode"] += time.process_time() - clock
     if frames == 0:
         raise DecodeError(f"decoded to zero samples: {opened.path}")
 
