@@ -28,8 +28,9 @@ from core.errors import BusError, EventError
 from core.events import PlayEvent, parse_event
 
 log = logging.getLogger("encore.bus")
-#: A claim lasts this long: a sender that dies mid-send frees its rows for another after it.
-LEASE_S = 60.0
+#: A claim lasts this long: a sender that dies mid-send frees its rows for another after it
+#: (twice the publisher's longest send, so a live sender's claim never runs out).
+LEASE_S = 20.0
 #: Re-sends of an unsettled event back off up to ``resend_after_s * 2**MAX_DOUBLINGS``.
 MAX_DOUBLINGS = 6
 
