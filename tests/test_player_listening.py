@@ -13,6 +13,7 @@ from core.bus.memory import InProcessBus
 from core.playback.playqueue import CONTINUE, RADIO
 from player.models.library import LIKED, LOUDNESS, PLAYS
 from player.models.queue import ITEM_ROLE
+from player.widgets.sidebar import heart_rect
 from tests import test_player_ui as ui
 from tests.audio import from_first_sound, played_frames
 from tests.test_player_ui import click_header, double_click_row
@@ -75,6 +76,12 @@ def test_double_click_plays_through_the_sorted_list_and_previous_goes_back(make_
     click(qtbot, window.transport.prev_button)  # after 3 s: the same track from its start
     qtbot.waitUntil(lambda: window.bridge.status.position_s < 2.0, timeout=5000)
     assert playing(window) == shown[5]
+    table = window.library_view.table
+    table.setFocus()
+    table.setCurrentIndex(window.library.index(10, 1))
+    qtbot.keyClick(table, Qt.Key.Key_Return)  # Enter plays the row, and the list goes on from it
+    qtbot.waitUntil(lambda: playing(window) == shown[10], timeout=5000)
+    assert [i.track_id for o, i in window.queue.upcoming() if o == CONTINUE] == shown[11:]
 
 
 def test_shuffle_plays_each_once_repeat_all_and_one_and_they_are_remembered(make_window, bus, qtbot,
@@ -189,8 +196,15 @@ def test_likes_are_published_and_shown_at_once_in_every_place(make_window, bus, 
     assert other.id in window.library.history.liked
     click(qtbot, window.transport.like_button)  # unlike the playing track
     assert track.id not in window.library.history.liked and not window.transport.like_button.isChecked()
+    sidebar = window.sidebar
+    qtbot.waitUntil(lambda: sidebar.list.count() > 0, timeout=20000)
+    rec = sidebar.recommendations()[0]
+    heart = heart_rect(sidebar.list.visualItemRect(sidebar.list.item(0)))
+    qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=heart.center())
+    qtbot.waitUntil(lambda: not sidebar._click.isActive())  # a click that would queue has fired
+    assert rec["id"] in window.library.history.liked and not window.queue.items()  # liked, not queued
     stored = [e for e in events(bus, library, window) if e[0] in ("like", "unlike")]
-    assert stored == [("like", track.id), ("like", other.id), ("unlike", track.id)]
+    assert stored == [("like", track.id), ("like", other.id), ("unlike", track.id), ("like", rec["id"])]
     again = make_window(bus)  # a new session reads the hearts the events stored
     loaded(qtbot, again)
     assert other.id in again.library.history.liked and track.id not in again.library.history.liked
