@@ -23,7 +23,7 @@ from core.similarity.pool import Pool
 from core.similarity.recommend import SEED_FIELDS, Recommender, Scored
 from core.store.session_state import SessionState, SessionView
 
-PROFILE_FIELDS = SEED_FIELDS | {"title": 1, "artist": 1, "album": 1}
+PROFILE_FIELDS = SEED_FIELDS | {"title": 1, "artist": 1, "album": 1, "loudness.integrated_lufs": 1}
 #: Events of a session read per answer: enough for the repeat window plus likes and seeds.
 HISTORY = 200
 
@@ -49,6 +49,9 @@ class RadioOptions:
     max_positives, max_skips, anchors : int
         Profile size bounds (per-event work) and how many of its strongest tracks the candidate
         search starts from.
+    min_pool : int
+        Fewer candidates than this around an anchor widen its search to nearer clusters: twenty
+        picks need a deeper pool than five recommendations (capped by ``candidate_limit``).
     """
 
     window: int = 50
@@ -56,12 +59,13 @@ class RadioOptions:
     max_per_artist: int | None = 2
     max_per_album: int | None = 2
     half_life: float = 3.0
-    seed_weight: float = 1.5
+    seed_weight: float = 4.0
     like_boost: float = 2.0
     skip_penalty: float = 1.0
     max_positives: int = 6
     max_skips: int = 6
     anchors: int = 3
+    min_pool: int = 400
 
     @classmethod
     def for_mode(cls, mode: str, **overrides) -> RadioOptions:
@@ -209,7 +213,8 @@ class Radio:
         limit = max(1, self.recommender.candidate_limit // len(anchors))
         found: dict[str, dict] = {}
         for anchor in anchors:
-            for doc in self.recommender.candidates(anchor.doc, excluded, limit=limit):
+            for doc in self.recommender.candidates(anchor.doc, excluded, limit=limit,
+                                                   minimum=self.options.min_pool):
                 found.setdefault(doc["_id"], doc)
         return Pool(list(found.values()), self.recommender.model())
 
@@ -250,19 +255,19 @@ class Radio:
                   history: list[tuple[str, str]]) -> list[Scored]:
         """Greedy best-first order that keeps the artist and album caps (relaxed when nothing fits)."""
         opts = self.options
-        remaining = ranked[: max(count * 20, 200)]  # deep enough to find a fitting track
-        picked: list[Scored] = []
+        remaining = ranked[: max(count * 10, 50)]  # deep enough to find a fitting track
         keys = [group_keys(s.doc) for s in remaining]
+        picked: list[Scored] = []
+        sequence = list(history)
         while remaining and len(picked) < count:
-            recent = (history + [group_keys(p.doc) for p in picked])[-(opts.span - 1):]
-            artists = [a for a, _ in recent]
-            albums = [b for _, b in recent]
+            recent = sequence[max(0, len(sequence) - opts.span + 1):]
+            artists, albums = [a for a, _ in recent], [b for _, b in recent]
             fits = (i for i, (artist, album) in enumerate(keys)
                     if (opts.max_per_artist is None or artists.count(artist) < opts.max_per_artist)
                     and (opts.max_per_album is None or albums.count(album) < opts.max_per_album))
             chosen = next(fits, 0)
             picked.append(remaining.pop(chosen))
-            keys.pop(chosen)
+            sequence.append(keys.pop(chosen))
         return picked
 
 

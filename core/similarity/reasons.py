@@ -141,8 +141,13 @@ def explain(reference: dict, candidate: dict, *, cosine: float | None, jaccard: 
     return SEPARATOR.join(phrases), details
 
 
-def loudness_of(store: MongoStore, ids: list[str]) -> dict[str, float]:
-    """Integrated loudness (LUFS) of the given tracks, in one indexed query."""
-    docs = store.iter_tracks({"_id": {"$in": list(set(ids))}}, {"loudness.integrated_lufs": 1})
-    found = {d["_id"]: (d.get("loudness") or {}).get("integrated_lufs") for d in docs}
+def loudness_of(store: MongoStore, docs: list[dict]) -> dict[str, float]:
+    """Integrated loudness (LUFS) of the given tracks: read from the documents when they carry
+    it, the others in one indexed query."""
+    found = {d["_id"]: (d.get("loudness") or {}).get("integrated_lufs") for d in docs
+             if "loudness" in d}
+    missing = list({d["_id"] for d in docs} - found.keys())
+    if missing:
+        rows = store.iter_tracks({"_id": {"$in": missing}}, {"loudness.integrated_lufs": 1})
+        found |= {d["_id"]: (d.get("loudness") or {}).get("integrated_lufs") for d in rows}
     return {i: v for i, v in found.items() if v is not None and np.isfinite(v)}

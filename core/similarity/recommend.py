@@ -166,7 +166,7 @@ class Recommender:
         self._by_id[doc["_id"]] = doc
 
     def candidates(self, seed: dict, excluded: list[str] | set[str], *,
-                   limit: int | None = None) -> list[dict]:
+                   limit: int | None = None, minimum: int | None = None) -> list[dict]:
         """LSH collisions, then the seed's cluster, widened to the nearest clusters when few.
 
         Candidate documents are cached per library generation, so a worker serving many sessions
@@ -180,6 +180,8 @@ class Recommender:
             Ids never to return.
         limit : int, optional
             Most candidates (default ``candidate_limit``).
+        minimum : int, optional
+            Fewer than this widens the search (default ``min_candidates``).
         """
         self._sync_cache()
         skip = set(excluded)
@@ -198,7 +200,7 @@ class Recommender:
             return list(found.values())
         take(self._cluster_docs(cluster))
         probes = 2
-        while len(found) < min(self.min_candidates, limit):
+        while len(found) < min(minimum or self.min_candidates, limit):
             wider = self._nearest_clusters(cluster, probes)
             for other in wider:
                 take(self._cluster_docs(other))
@@ -260,8 +262,7 @@ class Recommender:
 
     def explain(self, picks: list[Scored]) -> list[Recommendation]:
         """Recommendations with plain-language reasons (one loudness query for all)."""
-        loudness = loudness_of(self.store, [p.doc["_id"] for p in picks] +
-                               [p.reference["_id"] for p in picks]) if picks else {}
+        loudness = loudness_of(self.store, [d for p in picks for d in (p.doc, p.reference)])
         out = []
         for p in picks:
             why, details = explain(p.reference, p.doc, cosine=p.cosine, jaccard=p.jaccard,
