@@ -23,8 +23,10 @@ def create_missing_topics(bootstrap: str, wanted: dict[str, int]) -> None:
         If the broker cannot be reached or refuses.
     """
     try:
+        # A short bootstrap timeout (kafka-python's default is 30 s): callers retry with their
+        # own backoff, and a publisher or worker waiting for a restarted broker should see it soon.
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000,
-                                 client_id="encore-admin")
+                                 bootstrap_timeout_ms=5000, client_id="encore-admin")
     except KafkaError as exc:
         raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
     try:
