@@ -50,13 +50,9 @@ def record_rejected(store: MongoStore, event_id: str, reason: str) -> None:
     StoreError
         If the database is unreachable.
     """
-    rejected = store.db.get_collection("rejected_events", write_concern=JOURNALED)
-    try:
-        rejected.update_one({"_id": event_id},
-                            {"$setOnInsert": {"reason": reason[:500], "at": time.time()}},
-                            upsert=True)
-    except PyMongoError as exc:
-        raise StoreError(f"database error while recording a rejected event: {exc}") from exc
+    _journaled_upsert(store, "rejected_events", event_id,
+                      {"$setOnInsert": {"reason": reason[:500], "at": time.time()}},
+                      "recording a rejected event")
 
 
 def journal_barrier(store: MongoStore, member: str) -> None:
@@ -76,8 +72,14 @@ def journal_barrier(store: MongoStore, member: str) -> None:
     StoreError
         If the database is unreachable.
     """
-    progress = store.db.get_collection("worker_progress", write_concern=JOURNALED)
+    _journaled_upsert(store, "worker_progress", member, {"$set": {"at": time.time()}},
+                      "syncing the journal")
+
+
+def _journaled_upsert(store: MongoStore, collection: str, key: str, update: dict,
+                      action: str) -> None:
+    target = store.db.get_collection(collection, write_concern=JOURNALED)
     try:
-        progress.update_one({"_id": member}, {"$set": {"at": time.time()}}, upsert=True)
+        target.update_one({"_id": key}, update, upsert=True)
     except PyMongoError as exc:
-        raise StoreError(f"database error while syncing the journal: {exc}") from exc
+        raise StoreError(f"database error while {action}: {exc}") from exc
