@@ -26,6 +26,8 @@ SAMPLE_PER_TRACK = 256
 SAMPLE_TOTAL = 100_000
 #: Tracks written per bulk update.
 UPDATE_BATCH = 200
+#: Tracks assigned to clusters at a time (each is compared with every centroid).
+ASSIGN_CHUNK = 1000
 
 
 def _frames_of(doc: dict) -> np.ndarray:
@@ -123,22 +125,36 @@ def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
     model = clustering.ClusterModel.from_doc(stored) if stored else None
     refit = clustering.needs_refit(model, n_tracks)
     version = stored["version"] if stored else 0
-    query = {} if refit else {"kmeans_version": {"$ne": version}}
-    docs = sorted(store.iter_tracks(query, {"features.vector": 1, "tags": 1}), key=lambda d: d["_id"])
-    if docs:
-        report(0, len(docs), "clustering")
-        vectors = np.vstack([np.frombuffer(d["features"]["vector"], dtype=np.float32) for d in docs])
-        tag_list = [_cluster_tags(d["tags"]) for d in docs]
+    ids, vectors, tag_list = _cluster_inputs(
+        store, {} if refit else {"kmeans_version": {"$ne": version}})
+    if ids:
+        report(0, len(ids), "clustering")
         if refit:
-            model, labels = clustering.fit(vectors.astype(np.float64), tag_list)
+            model, labels = clustering.fit(vectors, tag_list)
             version = store.put_model("kmeans", model.to_doc())
-        else:
-            labels = clustering.assign(model, vectors.astype(np.float64), tag_list)
-        for start in range(0, len(docs), UPDATE_BATCH):
-            store.update_many([(d["_id"], {"cluster": int(c), "kmeans_version": version})
-                               for d, c in zip(docs[start:start + UPDATE_BATCH],
-                                               labels[start:start + UPDATE_BATCH], strict=True)])
+        else:  # in chunks: assigning compares every track with every centroid at once
+            labels = np.concatenate([
+                clustering.assign(model, vectors[i:i + ASSIGN_CHUNK], tag_list[i:i + ASSIGN_CHUNK])
+                for i in range(0, len(ids), ASSIGN_CHUNK)])
+        for start in range(0, len(ids), UPDATE_BATCH):
+            store.update_many([(i, {"cluster": int(c), "kmeans_version": version}) for i, c in
+                               zip(ids[start:start + UPDATE_BATCH],
+                                   labels[start:start + UPDATE_BATCH], strict=True)])
     return {"cluster_refit": refit, "k": model.k if model else 0, "version": version}
+
+
+def _cluster_inputs(store: MongoStore, query: dict) -> tuple[list[str], np.ndarray, list[dict]]:
+    """Ids, feature vectors [shape=(n, d), float64] and cluster tags of the matching tracks, in
+    ``_id`` order, holding only those (not whole documents: memory at 100k tracks)."""
+    ids, raw, tag_list = [], bytearray(), []
+    for doc in store.iter_tracks(query, {"features.vector": 1, "tags": 1}, by_id=True):
+        ids.append(doc["_id"])
+        raw += doc["features"]["vector"]
+        tag_list.append(_cluster_tags(doc["tags"]))
+    if not ids:
+        return ids, np.empty((0, 0)), tag_list
+    vectors = np.frombuffer(bytes(raw), dtype=np.float32).reshape(len(ids), -1)
+    return ids, vectors.astype(np.float64), tag_list
 
 
 def _cluster_tags(tags: dict) -> dict:
@@ -148,15 +164,21 @@ def _cluster_tags(tags: dict) -> dict:
 
 
 def _album_gains(store: MongoStore) -> None:
-    albums: dict[tuple, list[dict]] = defaultdict(list)
+    """ReplayGain album gain and peak of every album; only tracks whose values change are written."""
+    albums: dict[tuple, list[tuple]] = defaultdict(list)
     for doc in store.iter_tracks({}, {"album": 1, "tags.albumartist": 1, "artist": 1,
-                                      "loudness": 1, "duration_s": 1, "replaygain": 1}):
+                                      "loudness.integrated_lufs": 1, "duration_s": 1,
+                                      "replaygain": 1}):
         key = (doc.get("album"), (doc.get("tags") or {}).get("albumartist") or doc.get("artist"))
-        albums[key].append(doc)
+        gain = doc["replaygain"]
+        albums[key].append((doc["_id"], doc["loudness"]["integrated_lufs"], doc["duration_s"],
+                            gain["track_peak"], gain.get("album_gain_db"), gain.get("album_peak")))
     updates = []
-    for docs in albums.values():
-        gain = album_gain([(d["loudness"]["integrated_lufs"], d["duration_s"]) for d in docs])
-        peak = max(d["replaygain"]["track_peak"] for d in docs)
-        updates += [(d["_id"], {"replaygain.album_gain_db": round(gain, 2),
-                                "replaygain.album_peak": peak}) for d in docs]
-    store.update_many(updates)
+    for tracks in albums.values():
+        gain = round(album_gain([(lufs, seconds) for _, lufs, seconds, *_ in tracks]), 2)
+        peak = max(track[3] for track in tracks)
+        updates += [(track_id, {"replaygain.album_gain_db": gain, "replaygain.album_peak": peak})
+                    for track_id, *_, old_gain, old_peak in tracks
+                    if (old_gain, old_peak) != (gain, peak)]
+    for start in range(0, len(updates), UPDATE_BATCH):
+        store.update_many(updates[start:start + UPDATE_BATCH])

@@ -235,9 +235,11 @@ class MongoStore:
 
     @_guard("reading tracks")
     def iter_tracks(self, query: dict | None = None, projection: dict | None = None,
-                    batch_size: int = 500) -> Iterator[dict]:
-        """Stream tracks matching ``query`` (paths as the filesystem has them)."""
-        cursor = self.tracks.find(query or {}, with_raw_fields(projection), batch_size=batch_size)
+                    batch_size: int = 500, *, by_id: bool = False) -> Iterator[dict]:
+        """Stream tracks matching ``query`` (paths as the filesystem has them), by ``_id`` if
+        ``by_id``."""
+        cursor = self.tracks.find(query or {}, with_raw_fields(projection), batch_size=batch_size,
+                                  sort=[("_id", ASCENDING)] if by_id else None)
         yield from map(decode_paths, cursor)
 
     @_guard("counting tracks")
