@@ -161,10 +161,15 @@ def test_file_ffmpeg_rejects_falls_back_to_libsndfile(tmp_path):
     assert doc["loudness"]["integrated_lufs"] == pytest.approx(-6.0, abs=0.1)
 
 
-def test_ffmpeg_blocks_equal_libsndfile_samples(tmp_path):
-    y = np.round(noise(sr=44100, seconds=3, rms_dbfs=-12) * 32767) / 32768
-    path = write(tmp_path / "pcm.flac", y.astype(np.float32), 44100, subtype="PCM_16")
-    ffmpeg = np.concatenate(list(stream.open_ffmpeg(path, blocksize=1000).blocks))
+@pytest.mark.parametrize("name, subtype, channels", [
+    ("pcm16.flac", "PCM_16", 2), ("pcm24.flac", "PCM_24", 1), ("u8.wav", "PCM_U8", 2),
+    ("float.wav", "FLOAT", 6), ("double.wav", "DOUBLE", 1), ("pcm32.wav", "PCM_32", 2),
+])
+def test_ffmpeg_blocks_equal_libsndfile_samples(tmp_path, name, subtype, channels):
+    y = noise(sr=44100, seconds=3, rms_dbfs=-12, channels=channels).clip(-1, 1)
+    path = write(tmp_path / name, y, 44100, subtype=subtype)
+    blocks = list(stream.open_ffmpeg(path, blocksize=1000).blocks)
     sndfile = np.concatenate(list(stream.open_sndfile(path).blocks))
-    np.testing.assert_array_equal(ffmpeg, sndfile)
-    assert all(len(b) == 1000 for b in list(stream.open_ffmpeg(path, blocksize=1000).blocks)[:-1])
+    np.testing.assert_allclose(np.concatenate(blocks), sndfile, rtol=0, atol=1e-7)
+    assert [len(b) for b in blocks] == [1000] * 132 + [300]
+    assert all(b.dtype == np.float32 and b.flags.c_contiguous for b in blocks)
