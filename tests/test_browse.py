@@ -45,8 +45,9 @@ def test_album_tracks_in_disc_and_track_order():
     index = BrowseIndex(rows, tags)
     [album] = index.entries("albums")
     assert [t.title for t in index.tracks(album)] == ["One", "Two", "Ten", "Bonus", "Disc two opener"]
-    assert album.year == "2003" and album.duration_s == 300.0
-    assert album_summary(album) == "2003 · 5 tracks · 5 min"
+    details = index.details(album)
+    assert details.year == "2003" and details.duration_s == 300.0
+    assert album_summary(album, details) == "2003 · 5 tracks · 5 min"
 
 
 def test_untagged_numbers_from_file_names():
@@ -63,19 +64,22 @@ def test_albums_grouped_by_album_artist_else_folder():
     index = BrowseIndex(rows, {"x": {"albumartist": "Band"}, "y": {"albumartist": "Band"}})
     albums = index.entries("albums")
     assert [(a.name, len(a.rows)) for a in albums] == [("Live", 2), ("music", 1), ("music", 1)]
-    assert albums[0].artist == "Band"
+    assert index.details(albums[0]).artist == "Band"
     various = BrowseIndex([row("/c/1.ogg", artist="P"), row("/c/2.ogg", artist="Q")])
-    assert various.entries("albums")[0].artist == "Various artists"
+    assert various.details(various.entries("albums")[0]).artist == "Various artists"
 
 
 def test_artists_genres_and_folders():
     rows = [row("/x/a/1.ogg", artist="Zed", genre="Rock"), row("/x/b/2.ogg", artist="abba"),
             row("/x/b/3.ogg", artist="Zed", genre="rock")]
     index = BrowseIndex(rows)
-    assert [(e.name, e.detail) for e in index.entries("artists")] == [("abba", "1 track"),
-                                                                      ("Zed", "2 tracks")]
+    assert [(e.name, index.details(e).detail) for e in index.entries("artists")] == [
+        ("abba", "1 track"), ("Zed", "2 tracks")]
     assert [e.name for e in index.entries("genres")] == ["No genre", "Rock", "rock"]
-    assert [(e.name, e.detail) for e in index.entries("folders")] == [("a", "/x/a"), ("b", "/x/b")]
+    assert [(e.name, index.details(e).detail) for e in index.entries("folders")] == [
+        ("a", "/x/a"), ("b", "/x/b")]
+    index.add([row("/x/c/4.ogg", artist="abba")])
+    assert [len(e.rows) for e in index.entries("artists")] == [2, 2]
     with pytest.raises(ValueError, match="category"):
         index.entries("moods")
 

@@ -28,21 +28,27 @@ _NUMBER = re.compile(r"\s*(\d+)")
 _YEAR = re.compile(r"(\d{4})")
 NO_POSITION = 1_000_000  # untagged tracks sort after numbered ones
 Index = QModelIndex | QPersistentModelIndex
-TagsOf = Callable[[TrackRow], Mapping]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
-    """One item of a browse list: an artist, an album, a genre or a folder."""
+    """One item of a browse list: an artist, an album, a genre or a folder (not frozen: 4,000
+    albums are built twice as fast)."""
 
     category: str
     key: str
     name: str
-    detail: str
     rows: tuple[int, ...]
-    duration_s: float = 0.0
-    year: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What a header says about an entry (computed when it is opened, not for every entry)."""
+
+    detail: str
     artist: str = ""
+    year: str = ""
+    duration_s: float = 0.0
 
 
 def leading_number(path: str) -> int | None:
@@ -74,38 +80,65 @@ def year_of(tags: Mapping) -> str:
     return match.group(1) if match else ""
 
 
-def default_tags(mapping: Mapping[str, Mapping] | None) -> TagsOf:
-    """How to find a row's stored ``tags``: ``mapping`` by track id, else a ``tags`` attribute."""
-    empty: dict = {}
-    if mapping:
-        return lambda row: mapping.get(row.id) or getattr(row, "tags", None) or empty
-    return lambda row: getattr(row, "tags", None) or empty
-
-
 class BrowseIndex:
-    """Artists, albums, genres and folders of a set of rows.
+    """Artists, albums, genres and folders of a growing set of rows.
+
+    ``add`` files each row under its four keys (a few dictionary operations per row, so a loader
+    batch costs milliseconds); a category's sorted entries are built when it is shown, and an
+    entry's details and track order when it is opened.
 
     Parameters
     ----------
-    rows : sequence of TrackRow
-        The library's rows (kept, not copied).
+    rows : sequence of TrackRow, optional
     tags : mapping, optional
         Track id → the track document's stored ``tags`` (``tracknumber``, ``discnumber``,
         ``albumartist``, ``year``/``date``); rows with a ``tags`` attribute need none.
     """
 
-    def __init__(self, rows: Sequence[TrackRow], tags: Mapping[str, Mapping] | None = None):
-        self.rows = rows
-        self.tags_of = default_tags(tags)
+    def __init__(self, rows: Sequence[TrackRow] = (), tags: Mapping[str, Mapping] | None = None):
+        self.rows: list[TrackRow] = []
+        self.tags: dict[str, Mapping] = {}
+        self._groups: dict[str, dict[str, list[int]]] = {c: {} for c in CATEGORIES}
         self._entries: dict[str, list[Entry]] = {}
         self._by_key: dict[tuple[str, str], Entry] = {}
+        self._details: dict[tuple[str, str], Details] = {}
+        self._positions: dict[str, tuple[int, int]] = {}
+        self._tracks: dict[tuple[str, str], list[TrackRow]] = {}
+        self.add(rows, tags)
+
+    def add(self, rows: Sequence[TrackRow], tags: Mapping[str, Mapping] | None = None) -> None:
+        """File more rows (a loader batch)."""
+        artists, albums, genres, folders = (self._groups[c] for c in CATEGORIES)
+        known, start = self.tags, len(self.rows)
+        self.rows.extend(rows)
+        for i, row in enumerate(rows, start):
+            stored = (tags.get(row.id) if tags else None) or getattr(row, "tags", None)
+            if stored:
+                known[row.id] = stored
+            folder = row.path.rpartition(os.sep)[0]
+            artists.setdefault(row.artist, []).append(i)
+            genres.setdefault(row.genre, []).append(i)
+            folders.setdefault(folder, []).append(i)
+            album_artist = stored.get("albumartist") if stored else None
+            albums.setdefault(f"{row.album}\x1f{album_artist or folder}", []).append(i)
+        if rows:
+            self._entries.clear()
+            self._by_key.clear()
+            self._details.clear()
+            self._tracks.clear()
+
+    def tags_of(self, row: TrackRow) -> Mapping:
+        """A row's stored tags (empty if none)."""
+        return self.tags.get(row.id, _NO_TAGS)
 
     def entries(self, category: str) -> list[Entry]:
-        """The items of a category, by name (built on first use)."""
+        """The items of a category, by name (built on first use after a change)."""
         if category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, not {category!r}")
         if category not in self._entries:
-            entries = getattr(self, f"_{category}")()
+            name = self._namer(category)
+            entries = [Entry(category, key, name(key, rows), tuple(rows))
+                       for key, rows in self._groups[category].items()]
             entries.sort(key=lambda e: (e.name.casefold(), e.key))
             self._entries[category] = entries
             self._by_key.update(((category, e.key), e) for e in entries)
@@ -116,85 +149,84 @@ class BrowseIndex:
         self.entries(category)
         return self._by_key.get((category, key))
 
+    def position(self, row: TrackRow) -> tuple[int, int]:
+        """``(disc, track)`` of a row (computed once)."""
+        found = self._positions.get(row.id)
+        if found is None:
+            found = self._positions[row.id] = position(row, self.tags_of(row))
+        return found
+
     def tracks(self, entry: Entry) -> list[TrackRow]:
         """The entry's tracks in album, disc and track order (title last)."""
-        rows, tags_of = self.rows, self.tags_of
-        chosen = [rows[i] for i in entry.rows]
+        cached = self._tracks.get((entry.category, entry.key))
+        if cached is not None:
+            return cached
+        albums = entry.category == "albums"
 
         def key(row: TrackRow):
-            disc, track = position(row, tags_of(row))
-            album = "" if entry.category == "albums" else row.album.casefold()
-            return album, disc, track, row.title.casefold(), row.path
+            return ("" if albums else row.album.casefold(), *self.position(row),
+                    row.title.casefold(), row.path)
 
-        return sorted(chosen, key=key)
+        cached = self._tracks[(entry.category, entry.key)] = sorted(
+            (self.rows[i] for i in entry.rows), key=key)
+        return cached
 
-    # -- one pass per category -----------------------------------------------------------------
-    def _groups(self, key_of: Callable[[TrackRow], str]) -> dict[str, list[int]]:
-        groups: dict[str, list[int]] = {}
-        for i, row in enumerate(self.rows):
-            groups.setdefault(key_of(row), []).append(i)
-        return groups
+    def details(self, entry: Entry) -> Details:
+        """Artist, year and length of an album; the track count (or the path) of the others."""
+        cached = self._details.get((entry.category, entry.key))
+        if cached is None:
+            cached = self._album(entry) if entry.category == "albums" else Details(
+                entry.key if entry.category == "folders" else _count(len(entry.rows)))
+            self._details[(entry.category, entry.key)] = cached
+        return cached
 
-    def _simple(self, category: str, key_of: Callable[[TrackRow], str], unknown: str) -> list[Entry]:
-        return [Entry(category, key, key or unknown, _count(len(rows)), tuple(rows))
-                for key, rows in self._groups(key_of).items()]
-
-    def _artists(self) -> list[Entry]:
-        return self._simple("artists", lambda r: r.artist, "Unknown artist")
-
-    def _genres(self) -> list[Entry]:
-        return self._simple("genres", lambda r: r.genre, "No genre")
-
-    def _folders(self) -> list[Entry]:
-        groups = self._groups(lambda r: os.path.dirname(r.path))
-        return [Entry("folders", folder, os.path.basename(folder) or folder, folder, tuple(rows))
-                for folder, rows in groups.items()]
-
-    def _albums(self) -> list[Entry]:
-        tags_of = self.tags_of
-
-        def key_of(row: TrackRow) -> str:
-            album_artist = tags_of(row).get("albumartist")
-            return f"{row.album}\x1f{album_artist or os.path.dirname(row.path)}"
-
-        return [self._album(key, rows) for key, rows in self._groups(key_of).items()]
-
-    def _album(self, key: str, rows: list[int]) -> Entry:
-        tracks = [self.rows[i] for i in rows]
-        first_tags = self.tags_of(tracks[0])
+    def _album(self, entry: Entry) -> Details:
+        tracks = [self.rows[i] for i in entry.rows]
         artists = {t.artist for t in tracks if t.artist}
-        artist = (first_tags.get("albumartist") or (artists.pop() if len(artists) == 1 else "")
+        artist = (self.tags_of(tracks[0]).get("albumartist")
+                  or (next(iter(artists)) if len(artists) == 1 else "")
                   or ("Various artists" if artists else "Unknown artist"))
         years = sorted(filter(None, (year_of(self.tags_of(t)) for t in tracks)))
         year = years[0] if years else ""
-        duration = sum(t.duration_s for t in tracks)
-        detail = " · ".join(p for p in (artist, year) if p)
-        return Entry("albums", key, tracks[0].album or "Unknown album", detail, tuple(rows),
-                     duration, year, artist)
+        return Details(" · ".join(p for p in (artist, year) if p), artist, year,
+                       sum(t.duration_s for t in tracks))
+
+    def _namer(self, category: str) -> Callable[[str, list[int]], str]:
+        """How an entry of ``category`` is named from its key and rows."""
+        all_rows = self.rows
+        return {"artists": lambda key, rows: key or "Unknown artist",
+                "genres": lambda key, rows: key or "No genre",
+                "folders": lambda key, rows: os.path.basename(key) or key or os.sep,
+                "albums": lambda key, rows: all_rows[rows[0]].album or "Unknown album"}[category]
+
+
+_NO_TAGS: Mapping = {}
 
 
 def _count(n: int) -> str:
     return f"{n:,} track" + ("" if n == 1 else "s")
 
 
-def album_summary(entry: Entry) -> str:
+def album_summary(entry: Entry, details: Details) -> str:
     """``"2019 · 12 tracks · 48 min"`` for an album header."""
-    minutes = round(entry.duration_s / 60)
-    length = format_time(entry.duration_s) if minutes < 1 else (
+    minutes = round(details.duration_s / 60)
+    length = format_time(details.duration_s) if minutes < 1 else (
         f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min")
-    return " · ".join(p for p in (entry.year, _count(len(entry.rows)), length) if p)
+    return " · ".join(p for p in (details.year, _count(len(entry.rows)), length) if p)
 
 
 class EntryListModel(QAbstractListModel):
     """The entries of one category (a list view or a cover grid shows it).
 
-    ``decoration`` gives an entry's picture (an album cover) or ``None``.
+    ``decoration`` gives an entry's picture (an album cover) or ``None``; ``describe`` its
+    tooltip.
     """
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.entries: list[Entry] = []
         self.decoration: Callable[[Entry], object] | None = None
+        self.describe: Callable[[Entry], str] = lambda entry: ""
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
         return 0 if parent.isValid() else len(self.entries)
@@ -206,7 +238,7 @@ class EntryListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return entry.name
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleDescriptionRole):
-            return entry.detail
+            return self.describe(entry)
         if role == ENTRY_ROLE:
             return entry
         if role == Qt.ItemDataRole.DecorationRole and self.decoration is not None:
@@ -263,9 +295,10 @@ class TrackListModel(QAbstractTableModel):
             return TRACK_COLUMNS[section]
         return None
 
-    def set_tracks(self, tracks: list[TrackRow], tags_of: TagsOf) -> None:
-        """Show ``tracks`` (already in order)."""
-        positions = [position(t, tags_of(t)) for t in tracks]
+    def set_tracks(self, tracks: list[TrackRow], position_of: Callable[[TrackRow], tuple[int, int]]
+                   ) -> None:
+        """Show ``tracks`` (already in order); ``position_of`` gives ``(disc, track)``."""
+        positions = [position_of(t) for t in tracks]
         multi_disc = len({disc for disc, _ in positions}) > 1
         self.beginResetModel()
         self.tracks = tracks

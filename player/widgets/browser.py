@@ -28,6 +28,7 @@ from player.models.browse import (
     CATEGORIES,
     ENTRY_ROLE,
     BrowseIndex,
+    Details,
     Entry,
     EntryListModel,
     TrackListModel,
@@ -36,8 +37,8 @@ from player.models.browse import (
 from player.resources import icon
 
 HEADER_COVER, GRID_COVER, LIST_COVER = 132, 132, 36
-#: After the last batch of a load arrives, rebuild once (not once per batch).
-REBUILD_MS = 250
+#: While a load delivers batches, the list is refreshed once they pause (not once per batch).
+REFRESH_MS = 250
 
 
 class AlbumHeader(QWidget):
@@ -66,15 +67,15 @@ class AlbumHeader(QWidget):
         layout.addWidget(self.cover)
         layout.addLayout(text, 1)
 
-    def show_entry(self, entry: Entry | None, category_name: str) -> None:
+    def show_entry(self, entry: Entry | None, details: Details | None, category_name: str) -> None:
         """Describe ``entry`` (``None``: nothing chosen)."""
         self.title.setText(entry.name if entry else "")
-        if entry is None or entry.category != "albums":
+        if entry is None or details is None or entry.category != "albums":
             self.artist.setText(category_name)
-            self.summary.setText(entry.detail if entry else "")
+            self.summary.setText(details.detail if details else "")
         else:
-            self.artist.setText(entry.artist)
-            self.summary.setText(album_summary(entry))
+            self.artist.setText(details.artist)
+            self.summary.setText(album_summary(entry, details))
         self.setAccessibleName(self.title.text())
 
     def show_cover(self, pixmap) -> None:
@@ -110,12 +111,10 @@ class BrowserPane(QWidget):
     def __init__(self, covers: CoverLoader | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.covers = covers
-        self.index = BrowseIndex([])
-        self._rows: list[TrackRow] = []
-        self._tags: dict[str, Mapping] = {}
+        self.index = BrowseIndex()
         self._entry: Entry | None = None
-        self._rebuild = QTimer(self, singleShot=True, interval=REBUILD_MS)
-        self._rebuild.timeout.connect(self._reindex)
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(lambda: self.show_category(self.category))
         self.titles = {"artists": self.tr("Artists"), "albums": self.tr("Albums"),
                        "genres": self.tr("Genres"), "folders": self.tr("Folders")}
         self._build()
@@ -135,9 +134,13 @@ class BrowserPane(QWidget):
         self.grid_button.toggled.connect(self._layout_list)
         self.entries = EntryListModel(self)
         self.entries.decoration = self._decoration
+        self.entries.describe = lambda entry: self.index.details(entry).detail
         self.list = QListView(objectName="browseList")
         self.list.setModel(self.entries)
         self.list.setUniformItemSizes(True)
+        # Thousands of album covers are laid out a screenful at a time, between events.
+        self.list.setLayoutMode(QListView.LayoutMode.Batched)
+        self.list.setBatchSize(200)
         self.list.setAccessibleName(self.tr("Browse list"))
         self.list.selectionModel().currentChanged.connect(lambda cur, _prev: self._open(cur))
         self.list.activated.connect(lambda _index: self._play_from(0))
@@ -210,22 +213,18 @@ class BrowserPane(QWidget):
 
     def set_rows(self, rows: list[TrackRow], tags: Mapping[str, Mapping] | None = None) -> None:
         """Browse ``rows`` (``tags``: track id → stored tags, for track numbers and years)."""
-        self._rows, self._tags = list(rows), dict(tags or {})
-        self._reindex()
+        self._refresh.stop()
+        self.index = BrowseIndex(rows, tags)
+        self.show_category(self.category)
 
-    def append(self, rows: list[TrackRow]) -> None:
-        """A batch from the library loader: shown once the batches stop coming."""
-        self._rows.extend(rows)
-        self._rebuild.start()
+    def append(self, rows: list[TrackRow], tags: Mapping[str, Mapping] | None = None) -> None:
+        """A batch from the library loader: filed now, listed once the batches pause."""
+        self.index.add(rows, tags)
+        self._refresh.start()
 
     def clear(self) -> None:
         """Forget the rows (before a reload)."""
         self.set_rows([])
-
-    def _reindex(self) -> None:
-        self._rebuild.stop()
-        self.index = BrowseIndex(self._rows, self._tags)
-        self.show_category(self.category)
 
     def show_category(self, category: str) -> None:
         """Show one of ``CATEGORIES``; the entry open before stays open if it is still there."""
@@ -259,9 +258,10 @@ class BrowserPane(QWidget):
 
     def _show(self, entry: Entry | None) -> None:
         self._entry = entry
-        self.tracks.set_tracks(self.index.tracks(entry) if entry else [], self.index.tags_of)
+        self.tracks.set_tracks(self.index.tracks(entry) if entry else [], self.index.position)
         self.table.setColumnHidden(2, entry is not None and entry.category == "artists")
-        self.header.show_entry(entry, self.titles[self.category])
+        details = self.index.details(entry) if entry else None
+        self.header.show_entry(entry, details, self.titles[self.category])
         self.header.cover.setVisible(entry is not None and entry.category == "albums")
         if entry is not None and entry.category == "albums":
             self.header.show_cover(self._cover(entry, HEADER_COVER))
