@@ -3,13 +3,14 @@
 import os
 import re
 
+import av
 import numpy as np
 import pytest
 import soundfile as sf
 
 from core.audio import decode, tags
 from core.errors import DecodeError
-from core.library.analyse import AnalyseOptions
+from core.library.analyse import AnalyseOptions, analyse_file
 from core.library.discover import Skipped, discover
 from core.library.pipeline import _safe_analyse
 from tests.audio import sine, write
@@ -87,3 +88,29 @@ def test_probe_reports_format_fields(tmp_path):
     info = decode.probe(path)
     assert (info.samplerate, info.channels, info.bit_depth) == (44100, 2, 24)
     assert info.duration_s == pytest.approx(2.0)
+
+
+def write_m4a(path, y: np.ndarray, sr: int):
+    """AAC in an MP4 container, encoded with PyAV's own FFmpeg (libsndfile cannot read it)."""
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=sr, layout="stereo")
+        for start in range(0, len(y), 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(y[start : start + 1024].T),
+                                               format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = sr, start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def test_m4a_probes_plays_and_analyses_through_ffmpeg(tmp_path):
+    path = write_m4a(tmp_path / "aac.m4a", sine(997, seconds=3, sr=44100, peak_dbfs=-10), 44100)
+    info = decode.probe(path)
+    assert (info.format, info.subtype, info.samplerate, info.channels) == ("M4A", "AAC", 44100, 2)
+    assert info.duration_s == pytest.approx(3.0, abs=0.05)
+    played = np.concatenate(list(decode.blocks(path, blocksize=4096, start=44100)))
+    assert len(played) == pytest.approx(2 * 44100, abs=2048)  # the encoder pads its last frame
+    doc = analyse_file(str(path)).doc
+    assert doc["loudness"]["integrated_lufs"] == pytest.approx(-10.0, abs=0.2)
