@@ -7,7 +7,7 @@ from core.errors import NotFoundError
 from core.events import PlayEvent
 from core.library.pipeline import run_import
 from core.similarity.recommend import Recommender
-from core.similarity.session import recommend_for_event
+from core.similarity.session import plan_session, recommend_for_event
 from core.store.session_state import SessionState, session_state
 
 
@@ -26,6 +26,8 @@ def test_counters_count_each_event_once(store):
     assert counts["t1"] == {"plays": 2, "skips": 1, "last_played": 20, "last_skipped": 12}
     assert counts["t2"]["plays"] == 1 and "t3" not in counts
     assert state.view("s1").listened() == ["t1", "t2"]  # newest first, each once
+    assert [d["_id"] for d in state.recently_played()] == ["t1", "t2"]
+    assert set(state.counters()) == {"t1", "t2"}
 
 
 def test_the_latest_like_or_unlike_wins_whatever_the_arrival_order(store):
@@ -36,7 +38,9 @@ def test_the_latest_like_or_unlike_wins_whatever_the_arrival_order(store):
     state.record(_event("unlike", "t1", 7))
     state.record(_event("like", "t2", 1))
     assert state.liked(["t1", "t2"]) == {"t2"}
-    assert store.db.likes.count_documents({}) == 2
+    state.record(_event("like", "t3", 2))
+    assert state.liked_tracks() == ["t3", "t2"]
+    assert store.db.likes.count_documents({}) == 3  # one document per track
 
 
 def test_seeds_add_up_until_the_session_plays_then_start_over(store):
@@ -71,6 +75,11 @@ def test_worker_answer_is_stored_once_per_event(generated_library, store):
     assert len(set(ids)) == len(ids) and tracks[0] not in ids + [r["id"] for r in doc["radio"]]
     stored = store.get_recommendations("w1")
     assert [r["id"] for r in stored["radio"]] == [r["id"] for r in doc["radio"]]
+
+    queued = doc["radio"][0]["id"]  # the player's direct fallback: same plan, minus the queue
+    direct = plan_session(store, recommender, "w1", exclude=(queued,))
+    assert queued not in [r["id"] for r in direct["radio"] + direct["recommendations"]]
+    assert direct["radio"] and len(direct["recommendations"]) >= 5
 
     assert recommend_for_event(store, recommender, _event("unlike", tracks[1], 101.0, "w1")) is None
     liked = recommend_for_event(store, recommender, _event("like", tracks[1], 102.0, "w1"))

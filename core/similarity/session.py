@@ -58,21 +58,45 @@ def recommend_for_event(store: MongoStore, recommender: Recommender, event: Play
     track = store.get_track(event.track_id, {"indexed": 1, "path": 1})
     if event.type in ("play", "seed"):
         require_indexed(track)
-    state = session_state(store)
-    state.record(event)
+    session_state(store).record(event)
     if event.type not in ANSWERED:
         return None
-    with recommender.snapshot():
-        plan = Radio(recommender, state, options).plan(event.session_id, count=RADIO_AHEAD,
-                                                       top=max(k, TOP))
     doc = {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
            "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
-           **plan_entries(recommender, plan)}
+           **plan_session(store, recommender, event.session_id, k=k, options=options)}
     store.save_recommendations(event.session_id, doc)
     return doc
 
 
-def plan_entries(recommender: Recommender, plan: Plan) -> dict[str, list[dict]]:
+def plan_session(store: MongoStore, recommender: Recommender, session_id: str, *,
+                 exclude: tuple[str, ...] = (), k: int = 5,
+                 options: RadioOptions | None = None) -> dict[str, list[dict]]:
+    """A stored session's next tracks, without an event (e.g. the player's direct fallback).
+
+    Parameters
+    ----------
+    store : MongoStore
+    recommender : Recommender
+    session_id : str
+    exclude : tuple of str
+        Ids never to return (the queue).
+    k : int
+        Fewest recommendations (``TOP`` are computed).
+    options : RadioOptions, optional
+
+    Returns
+    -------
+    dict
+        ``{"recommendations": [...up to TOP...], "radio": [...up to RADIO_AHEAD...]}``, entries
+        ``{id, path, title, artist, album, score, why, details}``.
+    """
+    with recommender.snapshot():
+        plan = Radio(recommender, session_state(store), options).plan(
+            session_id, exclude=exclude, count=RADIO_AHEAD, top=max(k, TOP))
+    return _entries(recommender, plan)
+
+
+def _entries(recommender: Recommender, plan: Plan) -> dict[str, list[dict]]:
     """``{"recommendations": [...], "radio": [...]}`` with reasons (one loudness query)."""
     explained = recommender.explain(plan.recommendations + plan.radio)
     split = len(plan.recommendations)

@@ -146,6 +146,21 @@ class SessionState:
                                                   {"_id": 1})}
 
     @_guard("reading play counts")
-    def counters(self, track_ids: list[str]) -> dict[str, dict]:
-        """``{track id: {plays, skips, last_played, last_skipped}}`` of tracks with any."""
-        return {d.pop("_id"): d for d in self.stats.find({"_id": {"$in": list(track_ids)}})}
+    def counters(self, track_ids: list[str] | None = None) -> dict[str, dict]:
+        """``{track id: {plays, skips, last_played, last_skipped}}`` of the given tracks (of every
+        track with any when ``None``, e.g. for the library's Plays and Last played columns)."""
+        query = {} if track_ids is None else {"_id": {"$in": list(track_ids)}}
+        return {d.pop("_id"): d for d in self.stats.find(query)}
+
+    @_guard("reading likes")
+    def liked_tracks(self, limit: int = 1000) -> list[str]:
+        """Liked track ids, most recently liked first (the Liked view)."""
+        cursor = self.likes.find({"liked": True}, {"_id": 1}, sort=[("ts", DESCENDING)], limit=limit)
+        return [d["_id"] for d in cursor]
+
+    @_guard("reading recent plays")
+    def recently_played(self, limit: int = 100) -> list[dict]:
+        """``{_id, plays, skips, last_played, ...}`` of the latest played tracks, newest first
+        (the Recently played view)."""
+        return list(self.stats.find({"last_played": {"$exists": True}},
+                                    sort=[("last_played", DESCENDING)], limit=limit))
