@@ -1,0 +1,158 @@
+"""The player's settings: one JSON file in ``$ENCORE_DATA_DIR`` (not ``~/.config``), with the
+window, volume and queue that survive a restart.
+
+A file that is not valid JSON is kept aside as ``settings.json.bad`` and the defaults are used; a
+value of the wrong type falls back to its default alone. Nothing a listener set is dropped silently:
+both cases are logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from core.config import Config
+from core.playback.playorder import REPEAT_MODES
+
+REPLAYGAIN_MODES = ("track", "album", "off")
+THEMES = ("dark", "light", "system")
+log = logging.getLogger("encore.player.settings")
+
+
+@dataclass
+class Settings:
+    """Everything the player remembers.
+
+    Attributes
+    ----------
+    output_device : str or None
+        PortAudio device name (``None``: the system's default).
+    replaygain : str
+        One of ``REPLAYGAIN_MODES``.
+    preamp_db : float
+        Added to the ReplayGain gain (−15..+15 dB).
+    radio_max_per_artist, radio_max_per_album : int
+        Variety caps of the radio in every five picks (0: no cap).
+    theme : str
+        One of ``THEMES``.
+    notifications : bool
+        A desktop notification when the track changes.
+    volume : int
+        0..100.
+    window_geometry, splitter : str
+        ``QWidget.saveGeometry`` / ``QSplitter.saveState`` as base64.
+    queue : list of str
+        Track ids of the play queue.
+    """
+
+    output_device: str | None = None
+    replaygain: str = "track"
+    preamp_db: float = 0.0
+    radio_max_per_artist: int = 2
+    radio_max_per_album: int = 2
+    theme: str = "dark"
+    notifications: bool = False
+    volume: int = 80
+    shuffle: bool = False
+    repeat: str = "off"
+    radio: bool = True
+    window_geometry: str = ""
+    splitter: str = ""
+    queue: list[str] = field(default_factory=list)
+
+    def validated(self) -> Settings:
+        """A copy with every out-of-range value replaced by its default (and logged)."""
+        default, values = Settings(), asdict(self)
+        checks = {"replaygain": lambda v: v in REPLAYGAIN_MODES, "theme": lambda v: v in THEMES,
+                  "repeat": lambda v: v in REPEAT_MODES, "preamp_db": lambda v: -15 <= v <= 15,
+                  "volume": lambda v: 0 <= v <= 100, "radio_max_per_artist": lambda v: 0 <= v <= 5,
+                  "radio_max_per_album": lambda v: 0 <= v <= 5,
+                  "queue": lambda v: all(isinstance(i, str) for i in v)}
+        for name, ok in checks.items():
+            if not ok(values[name]):
+                log.warning("setting %s=%r is out of range: using %r", name, values[name],
+                            getattr(default, name))
+                values[name] = getattr(default, name)
+        return Settings(**values)
+
+
+def settings_path(config: Config) -> Path:
+    """``<data dir>/settings.json``."""
+    return config.data_dir / "settings.json"
+
+
+def _typed(name: str, value, default):
+    """``value`` if it has the type of ``default`` (ints accepted for floats), else ``default``."""
+    expected = type(default)
+    if name == "output_device" and (value is None or isinstance(value, str)):
+        return value
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    log.warning("setting %s=%r is not a %s: using %r", name, value, expected.__name__, default)
+    return default
+
+
+def load_settings(path: str | os.PathLike) -> Settings:
+    """The settings stored at ``path`` (defaults where it is missing or unreadable).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``settings_path(config)``.
+
+    Returns
+    -------
+    Settings
+        Unknown keys are ignored; bad values take their default.
+    """
+    path = Path(path)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _set_aside(path, exc)
+    if not isinstance(stored, dict):
+        return _set_aside(path, ValueError("not a JSON object"))
+    default = Settings()
+    values = {f.name: _typed(f.name, stored[f.name], getattr(default, f.name))
+              for f in fields(Settings) if f.name in stored}
+    return Settings(**values).validated()
+
+
+def _set_aside(path: Path, exc: Exception) -> Settings:
+    bad = path.with_name(path.name + ".bad")
+    try:
+        os.replace(path, bad)
+    except OSError:
+        bad = path
+    log.warning("settings file %s is unreadable (%s): kept as %s, using the defaults", path, exc, bad)
+    return Settings()
+
+
+def save_settings(settings: Settings, path: str | os.PathLike) -> None:
+    """Write ``settings`` to ``path`` atomically (a crash leaves the old file or the new one).
+
+    Raises
+    ------
+    OSError
+        If the folder cannot be written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(asdict(settings.validated()), out, indent=2, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
