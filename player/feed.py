@@ -28,8 +28,8 @@ class RecommendationFeed(QObject):
         A track started (or the listener asked for tracks like it); its recommendations are on
         their way.
     received(list, str)
-        Recommendation dicts for that track, best first, and where they came from (``"worker"``
-        or ``"library"``).
+        Recommendation dicts for that track, best first, and where they came from (``"worker"``,
+        ``"local"`` for the in-process bus, or ``"library"`` for the fallback).
     radioPicks(list)
         The session's next radio picks in order (the document's ``radio``; the recommendations
         when it has none).
@@ -92,7 +92,7 @@ class RecommendationFeed(QObject):
         self._answered = True
         self.problem.emit("")
         recs = list(doc.get("recommendations") or [])
-        self.received.emit(recs, "worker")
+        self.received.emit(recs, "worker" if self._listener is not None else "local")
         self.radioPicks.emit(list(doc.get("radio") or recs))
 
     def _timed_out(self) -> None:

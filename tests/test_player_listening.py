@@ -212,6 +212,7 @@ def test_likes_are_published_and_shown_at_once_in_every_place(make_window, bus, 
 
 def test_more_like_this_fills_the_sidebar_and_start_radio_plays_from_it(make_window, bus, qtbot):
     window = make_window(bus)
+    assert "computed in this process" in window.health.text()  # no broker: the status bar says so
     seed = window.library.track(7)
     menu_action(window, [seed], "More like this")
     sidebar = window.sidebar

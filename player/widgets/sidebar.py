@@ -24,6 +24,7 @@ from player.widgets.reason_tip import tooltip
 REC_ROLE = Qt.ItemDataRole.UserRole + 1
 LIKED_ROLE = Qt.ItemDataRole.UserRole + 2
 PILL_W, HEART_W = 46, 20
+ORIGINS = {"worker": "by the recommender worker", "local": "by this player (no broker)"}
 
 
 def heart_rect(rect: QRect) -> QRect:
@@ -141,7 +142,7 @@ class RecommendationSidebar(QWidget):
             item.setData(LIKED_ROLE, rec["id"] in self.liked)
             item.setToolTip(tooltip(rec))
             self.list.addItem(item)
-        origin = "by the recommender worker" if source == "worker" else "from the library"
+        origin = ORIGINS.get(source, "from the library")
         self.hint.setText(f"{len(recs)} tracks, chosen {origin}. Click to queue, double-click to "
                           "play next." if recs else "No similar tracks found.")
 
