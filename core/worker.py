@@ -42,6 +42,7 @@ MAX_BACKOFF_S = 5.0
 CLOSE_TIMEOUT_S = 3.0
 SEND_TIMEOUT_S = 10.0
 POLL_MS = 500
+DEAD_LETTER_BYTES = 8192
 
 
 class RecommenderWorker:
@@ -207,9 +208,11 @@ class RecommenderWorker:
 
     def _dead_letter(self, value: bytes | None, key: bytes | None, reason: str) -> None:
         log.warning("dead-lettering event: %s", reason)
-        payload = {"reason": reason, "value": (value or b"")[:8192].decode("utf-8", "replace"),
-                   "topic": self.topic, "at": time.time()}
-        self._sends.append(self.producer.send(DEAD_LETTER, key=key,
+        payload = {"reason": reason, "value": (value or b"")[:DEAD_LETTER_BYTES].decode(
+            "utf-8", "replace"), "topic": self.topic, "at": time.time()}
+        # Bounded key too: a dead letter larger than the producer's request limit would fail
+        # on every attempt and wedge the partition behind it.
+        self._sends.append(self.producer.send(DEAD_LETTER, key=key[:DEAD_LETTER_BYTES] if key else key,
                                               value=json.dumps(payload).encode()))
 
 

@@ -130,3 +130,21 @@ def test_local_servers_listen_on_loopback_only(kafka, mongo_uri):
     ports = {kafka.rsplit(":", 1)[1], mongo_uri.split(":")[2].split("/")[0]}
     lines = [line for line in listening.splitlines() if any(f":{p} " in line for p in ports)]
     assert lines and all("127.0.0.1:" in line for line in lines), lines
+
+
+def test_an_event_with_a_huge_key_is_dead_lettered_not_wedging_the_worker(kafka, library_store):
+    topic = f"events_{uuid.uuid4().hex[:6]}"
+    worker = RecommenderWorker(kafka, library_store, topic=topic, group=f"g-{topic}")
+    thread = _run_worker(worker)
+    producer = KafkaProducer(bootstrap_servers=kafka, max_request_size=4 * 2 ** 20)
+    huge = b"k" * (2 ** 20 + 10)  # more than a producer may send by default, as a dead letter's key
+    producer.send(topic, key=huge, value=b"{not json")
+    seed = next(library_store.iter_tracks({}, {"_id": 1}))["_id"]
+    producer.send(topic, key=huge, value=make_event("play", seed, "after-huge").to_json())
+    producer.flush()
+    deadline = time.monotonic() + 60
+    while worker.processed < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker.stop_event.set()
+    thread.join(20)
+    assert worker.processed == 1  # the event behind the bad one went through

@@ -48,7 +48,8 @@ class RecommendationListener:
         """A consumer of the session's partition; ``None`` until the topic exists."""
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                  auto_offset_reset="earliest", fetch_max_wait_ms=50,
-                                 request_timeout_ms=5000, client_id="encore-player")
+                                 request_timeout_ms=5000, bootstrap_timeout_ms=5000,
+                                 client_id="encore-player")
         partitions = consumer.partitions_for_topic(RECOMMENDATIONS)
         if not partitions:  # no worker (or publisher) has created it yet
             consumer.close()
