@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.playback.playqueue import QUEUED, RADIO
+from core.playback.playqueue import CONTINUE, QUEUED, RADIO
 from core.playback.source import PlayItem
 from player.models.library import format_time
 from player.models.queue import ITEM_ROLE, ORIGIN_ROLE, QueueModel
@@ -123,10 +123,12 @@ class QueueView(QWidget):
         self._count()
 
     def _count(self) -> None:
-        queued, n = self.model.queued_count(), self.model.rowCount()
-        parts = [f"{queued} queued"] if queued else []
-        if n > queued:
-            parts.append(f"{n - queued} more")
+        origins = [self.model.data(self.model.index(r), ORIGIN_ROLE) for r in range(self.model.rowCount())]
+        parts = [f"{origins.count(QUEUED)} queued"] if QUEUED in origins else []
+        if CONTINUE in origins:
+            parts.append(f"{origins.count(CONTINUE)} more from the list")
+        if RADIO in origins:
+            parts.append("then the radio")
         self.count.setText(", ".join(parts) or "empty")
 
     def remove_selected(self) -> None:
