@@ -7,15 +7,18 @@ player left running would fill the terminal (and any log file) with them.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
 PERIOD_S = 60.0
+#: Numbers (ports, backoff seconds, counts) do not make a message new.
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 class RepeatFilter(logging.Filter):
-    """Passes a message (by logger and format string) at most once per ``period_s``, then says
-    how many repeats it held back."""
+    """Passes a message (by logger and text, numbers aside) at most once per ``period_s``, then
+    says how many repeats it held back."""
 
     def __init__(self, period_s: float = PERIOD_S, *, clock: Callable[[], float] = time.monotonic):
         super().__init__()
@@ -23,7 +26,7 @@ class RepeatFilter(logging.Filter):
         self._seen: dict[tuple[str, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, str(record.msg))
+        key = (record.name, _NUMBER.sub("#", str(record.msg)))
         now = self._clock()
         last, held = self._seen.get(key, (-self.period_s, 0))
         if now - last < self.period_s:

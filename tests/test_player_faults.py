@@ -112,15 +112,16 @@ def test_repeated_log_lines_are_held_back_and_counted():
     log = logging.getLogger("kafka.test_repeats")
     log.addHandler(handler)
     try:
-        for _ in range(500):
+        for i in range(500):
             log.warning("Connection to %s refused", "127.0.0.1:9")
+            log.error(f"Bootstrap failed (backoff {i * 0.37:.2f} secs)")  # kafka-python's f-strings
         log.warning("another problem")
         now[0] = 61.0
         log.warning("Connection to %s refused", "127.0.0.1:9")
     finally:
         log.removeHandler(handler)
     assert [r.getMessage() for r in records] == [
-        "Connection to 127.0.0.1:9 refused", "another problem",
+        "Connection to 127.0.0.1:9 refused", "Bootstrap failed (backoff 0.00 secs)", "another problem",
         "Connection to 127.0.0.1:9 refused (499 more like this in the last 60 s)"]
 
 
