@@ -227,3 +227,28 @@ def test_second_import_of_a_library_is_refused_clearly(generated_library, env_fo
         holder.kill()
         holder.wait()
         store.close()
+
+
+def test_ctrl_c_cancels_cleanly_and_the_next_import_resumes(generated_library, env_for_cli,
+                                                            mongo_uri):
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "import", str(generated_library),
+                             "--jobs", "2", "--no-progress"], env=env_for_cli,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    store = MongoStore(mongo_uri, env_for_cli["ENCORE_DB"])
+    try:
+        wait_until(lambda: store.count_tracks() >= 1 or proc.poll() is not None, 300,
+                   "the first stored track")
+        assert proc.poll() is None, "the import ended before Ctrl-C"
+        os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole group
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and b"Traceback" not in err, err.decode(errors="replace")
+    assert b"cancelled: run again to resume" in out
+    kept = store.count_tracks()
+    again = _cli_import(generated_library, env_for_cli, "--json")
+    assert again.returncode == 0, again.stderr.decode(errors="replace")
+    out = json.loads(again.stdout)
+    assert out["unchanged"] == kept and out["imported"] + kept == 16
+    store.close()

@@ -14,6 +14,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -87,7 +88,9 @@ def _safe_analyse(path: str, options: AnalyseOptions) -> Result:
 def _init_worker() -> None:
     """Analysis is batch work: run it niced, so playback and the UI keep the CPU when they need it,
     without page-fault storms (see ``keep_freed_memory``), and end with the import: a killed
-    import must not leave workers waiting for work forever."""
+    import must not leave workers waiting for work forever. Ctrl-C reaches the whole process
+    group: the import cancels and lets the files in flight finish, so workers ignore it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
     keep_freed_memory()
     die_with_parent()
