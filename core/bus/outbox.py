@@ -167,8 +167,10 @@ class EventPublisher:
         ensure_topics(self.bootstrap, self.topic)  # a new or restarted broker has none
         self._producer = new_producer(self.bootstrap, ordered=True)
         # Whatever the broker acknowledged before (in this run or an earlier one) may be gone
-        # with it: send every unsettled event again now rather than after its delay.
+        # with it: send every unsettled event again now rather than after its delay, except
+        # those a worker has stored meanwhile.
         if self.settled is not None:
+            self._confirm(now=True)
             self.outbox.resend_unsettled()
         self.connected = True
 
@@ -196,8 +198,10 @@ class EventPublisher:
         self.outbox.release(failed)
         return len(failed)
 
-    def _confirm(self) -> None:
-        if self.settled is None or time.monotonic() - self._confirmed_at < CONFIRM_EVERY_S:
+    def _confirm(self, *, now: bool = False) -> None:
+        """Delete the events whose effect is stored (at most every ``CONFIRM_EVERY_S``)."""
+        if self.settled is None or (
+                not now and time.monotonic() - self._confirmed_at < CONFIRM_EVERY_S):
             return
         self._confirmed_at = time.monotonic()
         waiting = self.outbox.unsettled(BATCH * 5)
