@@ -232,12 +232,25 @@ def run_worker(config: Config, *, group: str) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka.cluster").setLevel(logging.WARNING)  # a line per metadata refresh
     store = MongoStore(resolve_mongo_uri(config), config.db_name)
-    store.ensure_schema()
     worker = RecommenderWorker(resolve_kafka_bootstrap(config), store, topic=config.topic,
                                group=group)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: worker.stop_event.set())
-    log.info("worker in group %r consuming %r", group, config.topic)
-    worker.run()
+    if _schema_ready(store, worker.stop_event):
+        log.info("worker in group %r consuming %r", group, config.topic)
+        worker.run()
     store.close()
     return 0
+
+
+def _schema_ready(store: MongoStore, stop: threading.Event) -> bool:
+    """Prepare the database, waiting (with backoff) while it is unreachable; ``False`` if stopped."""
+    backoff = Backoff(0.5, MAX_BACKOFF_S)
+    while not stop.is_set():
+        try:
+            store.ensure_schema()
+            return True
+        except StoreError as exc:
+            log.warning("%s; retrying", exc)
+            backoff.wait(stop)
+    return False
