@@ -112,6 +112,32 @@ def _changed(paths: list[str], known: dict[str, FileState], key: str) -> list[st
     return [p for p in paths if not _unchanged(p, known.get(os.path.abspath(p)), key)]
 
 
+def files_to_analyse(store: MongoStore, root: str, options: AnalyseOptions,
+                     ) -> tuple[list[str], int, list[Skipped]]:
+    """What an import of ``root`` has to analyse (call it holding the import lock).
+
+    Parameters
+    ----------
+    store : MongoStore
+    root : str
+        Folder to import.
+    options : AnalyseOptions
+
+    Returns
+    -------
+    todo : list of str
+        New files, changed ones, incomplete ones, ones stored with other options or whose
+        managed copy is gone.
+    unchanged : int
+        Files whose stored track is current.
+    skipped : list of Skipped
+        What discovery left out, with the reason.
+    """
+    files, skipped = discover(root, exclude=options.library_dir)
+    todo = _changed(files, store.file_states(), options_key(options))
+    return todo, len(files) - len(todo), skipped
+
+
 def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None = None,
                jobs: int | None = None, progress: Progress | None = None,
                cancel: threading.Event | None = None, mp_context: str | None = None) -> ImportReport:
@@ -151,9 +177,8 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
     cancel = cancel or threading.Event()
     store.ensure_schema()
     with import_lock(store, cancel):
-        files, skipped = discover(root, exclude=options.library_dir)
-        todo = _changed(files, store.file_states(), options_key(options))
-        report = ImportReport(unchanged=len(files) - len(todo), skipped=skipped)
+        todo, unchanged, skipped = files_to_analyse(store, root, options)
+        report = ImportReport(unchanged=unchanged, skipped=skipped)
         report_progress(0, len(todo), "analysing")
         if todo:
             _analyse_all(todo, store, options, jobs or os.cpu_count() or 1, report,
