@@ -62,11 +62,15 @@ def test_fit_refuses_bad_frames(frames):
 def test_stored_form_round_trips():
     rng = np.random.default_rng(3)
     fitted = [timbre_gauss.fit(rng.normal(size=(100, 6)) * (i + 1)) for i in range(3)]
-    back = timbre_gauss.from_docs([timbre_gauss.to_doc(m, c) for m, c in fitted])
+    back = timbre_gauss.from_docs([timbre_gauss.to_doc(m, c) for m, c in fitted], inverse=True)
     original = _gaussians(*fitted)
     assert back.cov == pytest.approx(original.cov, rel=1e-5, abs=1e-6)
     assert timbre_gauss.symmetric_kl(back[0], back) == pytest.approx(
         timbre_gauss.symmetric_kl(original[0], original), rel=1e-4, abs=1e-6)
+    lean = timbre_gauss.from_docs([timbre_gauss.to_doc(m, c) for m, c in fitted])
+    assert lean.inv is None and lean.logdet == pytest.approx(original.logdet, rel=1e-5)
+    assert timbre_gauss.jensen_shannon(lean[0], lean) == pytest.approx(
+        timbre_gauss.jensen_shannon(original[0], original), rel=1e-4, abs=1e-6)
 
 
 def test_pairwise_matrix_is_symmetric_with_zero_diagonal():

@@ -25,15 +25,15 @@ class Gaussians:
     ----------
     mean : np.ndarray [shape=(n, d)]
     cov : np.ndarray [shape=(n, d, d)]
-    inv : np.ndarray [shape=(n, d, d)]
-        Inverse covariances.
+    inv : np.ndarray [shape=(n, d, d)] or None
+        Inverse covariances (``symmetric_kl`` needs them, ``jensen_shannon`` does not).
     logdet : np.ndarray [shape=(n,)]
         Log-determinants of the covariances.
     """
 
     mean: np.ndarray
     cov: np.ndarray
-    inv: np.ndarray
+    inv: np.ndarray | None
     logdet: np.ndarray
 
     def __len__(self) -> int:
@@ -43,7 +43,8 @@ class Gaussians:
         """A subset (an index array or slice keeps the leading axis)."""
         if isinstance(index, (int, np.integer)):
             index = slice(index, index + 1)
-        return Gaussians(self.mean[index], self.cov[index], self.inv[index], self.logdet[index])
+        inv = None if self.inv is None else self.inv[index]
+        return Gaussians(self.mean[index], self.cov[index], inv, self.logdet[index])
 
 
 def fit(frames: np.ndarray, *, shrink: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -80,24 +81,31 @@ def fit(frames: np.ndarray, *, shrink: float | None = None) -> tuple[np.ndarray,
     return mean, (1 - alpha) * cov + alpha * level * np.eye(d)
 
 
-def stack(means: np.ndarray, covs: np.ndarray) -> Gaussians:
-    """Gaussians of many tracks, with inverses and log-determinants.
+def stack(means: np.ndarray, covs: np.ndarray, *, logdet: np.ndarray | None = None,
+          inverse: bool = True) -> Gaussians:
+    """Gaussians of many tracks, with log-determinants and (optionally) inverses.
 
     Parameters
     ----------
     means : np.ndarray [shape=(n, d)]
     covs : np.ndarray [shape=(n, d, d)]
         Symmetric positive definite (as ``fit`` returns).
+    logdet : np.ndarray [shape=(n,)], optional
+        Their log-determinants if known (stored), else computed.
+    inverse : bool
+        Compute the inverses (``symmetric_kl`` needs them).
 
     Returns
     -------
     Gaussians
     """
     covs = np.asarray(covs, dtype=np.float64)
-    sign, logdet = np.linalg.slogdet(covs)
-    if (sign <= 0).any():
-        raise ValueError("covariances must be positive definite")
-    return Gaussians(np.asarray(means, dtype=np.float64), covs, np.linalg.inv(covs), logdet)
+    if logdet is None:
+        sign, logdet = np.linalg.slogdet(covs)
+        if (sign <= 0).any():
+            raise ValueError("covariances must be positive definite")
+    inv = np.linalg.inv(covs) if inverse else None
+    return Gaussians(np.asarray(means, dtype=np.float64), covs, inv, np.asarray(logdet, float))
 
 
 def symmetric_kl(ref: Gaussians, others: Gaussians) -> np.ndarray:
@@ -130,7 +138,7 @@ def jensen_shannon(ref: Gaussians, others: Gaussians) -> np.ndarray:
 
     The mixture of the two Gaussians is replaced by the single Gaussian with its mean and
     covariance; the divergence is then ``log|S_m| - (log|S_a| + log|S_b|) / 2`` (halved), which
-    needs one log-determinant per pair (about ``d^3 / 3`` flops).
+    needs one Cholesky factorisation per pair (about ``d^3 / 3`` flops).
 
     Parameters
     ----------
@@ -146,7 +154,9 @@ def jensen_shannon(ref: Gaussians, others: Gaussians) -> np.ndarray:
     """
     delta = others.mean - ref.mean[0]
     merged = 0.5 * (others.cov + ref.cov[0]) + 0.25 * delta[:, :, None] * delta[:, None, :]
-    _, logdet = np.linalg.slogdet(merged)
+    # Cholesky: a third of slogdet's time on (1500, 20, 20) (the merged matrix is SPD)
+    diagonal = np.diagonal(np.linalg.cholesky(merged), axis1=1, axis2=2)
+    logdet = 2 * np.log(diagonal).sum(axis=1)
     return np.maximum(0.5 * (logdet - 0.5 * (others.logdet + ref.logdet[0])), 0.0)
 
 
@@ -175,21 +185,31 @@ def to_doc(mean: np.ndarray, cov: np.ndarray) -> dict:
     Returns
     -------
     dict
-        ``{"mean": bytes, "cov": bytes, "d": d}``: ``d + d (d + 1) / 2`` float32 values.
+        ``{"mean": bytes, "cov": bytes, "d": d, "logdet": float}``: ``d + d (d + 1) / 2``
+        float32 values (920 bytes for 20 MFCC) and the log-determinant, so that reading a
+        candidate costs no factorisation.
     """
     d = len(mean)
-    upper = cov[np.triu_indices(d)]
-    return {"mean": np.asarray(mean, np.float32).tobytes(),
-            "cov": np.asarray(upper, np.float32).tobytes(), "d": d}
+    upper = np.asarray(cov[np.triu_indices(d)], np.float32)
+    full = np.zeros((d, d))
+    full[np.triu_indices(d)] = upper
+    full = full + np.triu(full, 1).T
+    sign, logdet = np.linalg.slogdet(full)  # of the float32 values a reader will see
+    if sign <= 0:
+        raise ValueError("covariance must be positive definite")
+    return {"mean": np.asarray(mean, np.float32).tobytes(), "cov": upper.tobytes(), "d": d,
+            "logdet": float(logdet)}
 
 
-def from_docs(docs: list[dict]) -> Gaussians:
-    """Inverse of ``to_doc`` for many tracks at once (inverses computed here, batched).
+def from_docs(docs: list[dict], *, inverse: bool = False) -> Gaussians:
+    """Inverse of ``to_doc`` for many tracks at once.
 
     Parameters
     ----------
     docs : list of dict
         ``to_doc`` results, all of one dimension.
+    inverse : bool
+        Also invert the covariances (batched), for ``symmetric_kl``.
 
     Returns
     -------
@@ -202,4 +222,4 @@ def from_docs(docs: list[dict]) -> Gaussians:
     upper = np.vstack([np.frombuffer(doc["cov"], np.float32) for doc in docs])
     covs[:, rows, cols] = upper
     covs[:, cols, rows] = upper
-    return stack(means, covs)
+    return stack(means, covs, logdet=np.array([doc["logdet"] for doc in docs]), inverse=inverse)
