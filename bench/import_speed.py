@@ -4,7 +4,8 @@ One run, the same files, 1 and 2 processes:
 - Encore: the real ``encore import`` CLI into a scratch database (tags, decode, quality checks,
   loudness, features, codebook, shingles, MinHash/LSH, K-means, MongoDB writes, and the
   process start-up), on a fresh database each time;
-- bliss-audio 0.1.11's analysis (one process is multithreaded);
+- bliss-audio 0.1.11's analysis (one process is multithreaded), in processes niced as the
+  import's workers are;
 - the decode floor: PyAV decoding the files to float blocks and nothing else.
 For each: tracks/s (wall), CPU seconds per minute of audio (every process), and the largest
 peak resident memory of one process. Then the import's time split by stage, from a profiled
@@ -32,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import ensure_corpus, tracks
+from core.library.pipeline import WORKER_NICENESS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,8 +86,10 @@ def timed(func: Callable[[str], None], path: str) -> tuple[float, float]:
 
 def pool_run(func: Callable[[str], None], paths: list[str], jobs: int) -> tuple[float, float, float]:
     """(wall s, CPU s over all workers, largest worker peak MB), start-up excluded."""
-    # spawn, not fork: bliss-audio starts threads that a forked child may inherit mid-lock
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn, not fork: bliss-audio starts threads that a forked child may inherit mid-lock;
+    # niced as the import's workers are, so a busy machine favours neither side
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=os.nice, initargs=(WORKER_NICENESS,)) as pool:
         list(pool.map(timed, [func] * jobs, paths[:jobs]))  # imports and caches: start-up
         start = time.perf_counter()
         results = list(pool.map(timed, [func] * len(paths), paths, chunksize=1))
@@ -124,7 +128,8 @@ def stage_split(folder: Path, uri: str, jobs: int) -> dict[str, float]:
 
     store = MongoStore(uri, f"bench_split_{os.getpid()}", timeout_ms=20000)
     profile = cProfile.Profile(time.process_time)  # CPU: wall time would measure the neighbours
-    report = profile.runcall(run_import, str(folder), store, jobs=jobs)
+    # spawn: forked workers would inherit the profiler and run several times slower
+    report = profile.runcall(run_import, str(folder), store, jobs=jobs, mp_context="spawn")
     stats = pstats.Stats(profile).stats
     split = {"process start-up (one process)": start_up_s()}
     split.update({f"{stage} (workers)": report.timings.get(stage, 0.0) for stage in WORKER_STAGES})
