@@ -33,6 +33,7 @@ from core.library import folders
 from player.settings import REPLAYGAIN_MODES, THEMES, Settings
 
 TONE_HZ, TONE_S = 440.0, 1.0
+SPIN_WIDTH = 130
 log = logging.getLogger("encore.player.settings")
 
 
@@ -127,7 +128,7 @@ class SettingsDialog(QDialog):
         self.tone_button = self._named(QPushButton(self.tr("Test tone")), self.tr("Play a test tone"),
                                        self.tr("Plays one second of 440 Hz on the chosen device"))
         self.tone_button.clicked.connect(self.test_tone)
-        self.tone_status = QLabel(objectName="settingsHint", wordWrap=True)
+        self.tone_status = QLabel(objectName="settingsHint", wordWrap=True, visible=False)
         row = QHBoxLayout()
         row.addWidget(self.device, 1)
         row.addWidget(self.tone_button)
@@ -139,8 +140,9 @@ class SettingsDialog(QDialog):
                               strict=True):
             self.replaygain.addItem(text, mode)
         self.replaygain.setCurrentIndex(REPLAYGAIN_MODES.index(s.replaygain))
-        self.preamp = self._named(QDoubleSpinBox(minimum=-15, maximum=15, singleStep=0.5,
-                                                 suffix=" dB", value=s.preamp_db),
+        self.preamp = self._named(QDoubleSpinBox(minimum=-15, maximum=15, singleStep=0.5, decimals=1,
+                                                 suffix=" dB", value=s.preamp_db,
+                                                 maximumWidth=SPIN_WIDTH),
                                   self.tr("ReplayGain preamp"),
                                   self.tr("Added to every gain; the true peak still limits it"))
         form.addRow(self.tr("ReplayGain"), self.replaygain)
@@ -157,13 +159,15 @@ class SettingsDialog(QDialog):
         return box
 
     def _cap(self, value: int, name: str) -> QSpinBox:
-        spin = QSpinBox(minimum=0, maximum=5, value=value, specialValueText=self.tr("no limit"))
+        spin = QSpinBox(minimum=0, maximum=5, value=value, specialValueText=self.tr("no limit"),
+                        maximumWidth=SPIN_WIDTH)
         return self._named(spin, name)
 
     def _folders_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Library folders (checked: followed while Encore runs)"))
         column = QVBoxLayout(box)
-        self.folders = self._named(QListWidget(objectName="libraryFolders"), self.tr("Library folders"))
+        self.folders = self._named(QListWidget(objectName="libraryFolders", maximumHeight=140),
+                                   self.tr("Library folders"))
         self.folders.itemChanged.connect(self._watch_changed)
         self.add_button = self._named(QPushButton(self.tr("Add folder…")), self.tr("Add a library folder"))
         self.remove_button = self._named(QPushButton(self.tr("Remove")),
@@ -215,10 +219,14 @@ class SettingsDialog(QDialog):
         try:
             play_test_tone(self.device.currentData())
         except PlaybackError as exc:
-            self.tone_status.setText(self.tr("Cannot play on this device: {0}").format(exc))
+            self._tone_said(self.tr("Cannot play on this device: {0}").format(exc))
             return False
-        self.tone_status.setText(self.tr("Playing a 440 Hz tone for one second…"))
+        self._tone_said(self.tr("Playing a 440 Hz tone for one second…"))
         return True
+
+    def _tone_said(self, text: str) -> None:
+        self.tone_status.setText(text)
+        self.tone_status.setVisible(True)
 
     # -- library folders -----------------------------------------------------------------------
     def refresh_folders(self) -> None:

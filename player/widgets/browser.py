@@ -157,6 +157,7 @@ class BrowserPane(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list)
         self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 1)  # a resize keeps the proportions set below
         self.splitter.setStretchFactor(1, 1)
         top = QHBoxLayout()
         top.addWidget(self.tabs)
@@ -184,7 +185,7 @@ class BrowserPane(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         table.setColumnWidth(0, 48)
         table.setColumnWidth(2, 180)
-        table.setColumnWidth(3, 74)
+        table.setColumnWidth(3, 88)
         table.activated.connect(lambda index: self._play_from(index.row()))
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(lambda pos: self._menu(table, pos, entry=False))
@@ -202,7 +203,7 @@ class BrowserPane(QWidget):
         view.setWordWrap(grid)
         view.setSpacing(0 if grid else 2)
         width = self.width() or 1000
-        self.splitter.setSizes([int(width * 0.5), int(width * 0.5)] if grid
+        self.splitter.setSizes([int(width * 0.56), int(width * 0.44)] if grid
                                else [int(width * 0.28), int(width * 0.72)])
 
     # -- data ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from player.resources import icon
 
 DROP_STYLE = ("#dropArea { border: 2px dashed palette(mid); border-radius: 14px; }"
               "#dropArea[hover=\"true\"] { border-color: palette(highlight); }"
-              "#dropText { color: palette(placeholder-text); border: none; }")
+              "#dropText { border: none; }")
 
 
 def local_paths(mime: QMimeData) -> list[str]:
@@ -102,7 +102,7 @@ class WelcomePage(QWidget):
                        objectName="welcomeText", alignment=Qt.AlignmentFlag.AlignCenter)
         self.import_button = QPushButton(self.tr("Import a folder…"), default=True, autoDefault=True)
         self.import_button.setAccessibleName(self.tr("Import a folder"))
-        self.import_button.setMinimumHeight(40)
+        self.import_button.setMinimumSize(220, 42)
         self.import_button.clicked.connect(self.importRequested)
         self.drop_area = self._drop_area()
         self.target = DropTarget(self)
@@ -122,13 +122,23 @@ class WelcomePage(QWidget):
     def _drop_area(self) -> QFrame:
         area = QFrame(objectName="dropArea")
         area.setAccessibleName(self.tr("Drop area for music files and folders"))
-        area.setMinimumSize(460, 130)
+        area.setMinimumSize(560, 130)
         area.setProperty("hover", False)
         # Palette colours, so the area follows a dark or a light theme.
         area.setStyleSheet(DROP_STYLE)
         text = QLabel(self.tr("…or drop folders and music files here"), objectName="dropText",
                       alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
-        QVBoxLayout(area).addWidget(text)
+        font = text.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        text.setFont(font)
+        formats = QLabel(self.tr("FLAC, MP3, Ogg Vorbis, Opus, WAV and M4A; your files are never "
+                                 "changed"), objectName="welcomeText",
+                         alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        column = QVBoxLayout(area)
+        column.addStretch(1)
+        column.addWidget(text)
+        column.addWidget(formats)
+        column.addStretch(1)
         return area
 
     def _hover(self, on: bool) -> None:

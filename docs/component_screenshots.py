@@ -1,0 +1,194 @@
+"""Screenshots of the browse pane (albums with covers), the settings dialog and the welcome page.
+
+The browse pane shows the real soundtrack corpus (``bench/fetch_corpus.sh``) with the tags an
+import stores (``core.audio.tags.read_tags``) and real durations. The soundtracks carry no cover
+art, so each soundtrack folder gets a generated cover: the script links the files into a scratch
+folder next to a ``cover.png`` (the corpus itself is not touched) and the covers load through
+``player.covers`` like any folder image. The settings dialog lists the corpus folders as library
+folders in a scratch local database.
+
+Usage: python docs/component_screenshots.py
+"""
+
+from __future__ import annotations
+
+import colorsys
+import os
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import QApplication, QWidget
+
+from bench.corpus import ensure_corpus, tracks
+from core.audio.decode import probe
+from core.audio.tags import read_tags
+from core.config import Config
+from core.library.catalog import TrackRow
+from core.library.folders import add_folder, set_watch
+from core.services import LocalStack, mongo_uri
+from core.store.mongo import MongoStore
+from player.covers import CoverLoader
+from player.resources import style_sheet
+from player.settings import Settings
+from player.settings_dialog import SettingsDialog
+from player.widgets.browser import HEADER_COVER, BrowserPane
+from player.widgets.welcome import WelcomePage
+
+OUT = Path(__file__).resolve().parent
+#: Style for the new widgets' object names (to be appended to resources/style.qss).
+EXTRA_QSS = """
+#albumTitle { color: #ffffff; font-size: 20pt; font-weight: 700; }
+#welcomeTitle { font-size: 24pt; font-weight: 700; }
+#albumArtist { color: #c4b5fd; font-size: 11pt; }
+#albumSummary, #settingsHint, #welcomeText { color: #a8a3bd; }
+#welcomeText { font-size: 11pt; }
+#dropText { font-size: 13pt; color: #e9e7f2; }
+#browseList::item { border-radius: 8px; padding: 4px; }
+#browseList::item:selected { background: #3b2f63; }
+#browseTabs { font-weight: 600; }
+QSpinBox { background: #211f2c; border: 1px solid #2e2a40; border-radius: 4px; padding: 3px 6px; }
+QListView::indicator { width: 14px; height: 14px; border: 1px solid #4a4560; border-radius: 3px;
+  background: #211f2c; }
+QListView::indicator:checked { background: #8b5cf6; border-color: #8b5cf6; }
+#libraryFolders::item { padding: 3px; }
+"""
+GAMES = {"hedgewars-data": "Hedgewars", "supertux-data": "SuperTux",
+         "supertuxkart-data": "SuperTuxKart", "wesnoth-1.16-music": "Wesnoth",
+         "widelands-data": "Widelands"}
+
+
+def draw_cover(name: str, path: Path, size: int = 600) -> None:
+    """A generated cover: a two-hue gradient, soft rings and the soundtrack's name."""
+    hue = (zlib.crc32(name.encode()) % 360) / 360
+    image = QImage(size, size, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    gradient = QLinearGradient(0, 0, size, size)
+    gradient.setColorAt(0, QColor.fromRgbF(*colorsys.hsv_to_rgb(hue, 0.75, 0.85)))
+    gradient.setColorAt(1, QColor.fromRgbF(*colorsys.hsv_to_rgb((hue + 0.18) % 1, 0.85, 0.35)))
+    painter.fillRect(0, 0, size, size, gradient)
+    for i in range(7):
+        painter.setPen(QPen(QColor(255, 255, 255, 60 - 7 * i), size * 0.012))
+        radius = size * (0.12 + 0.09 * i)
+        painter.drawEllipse(QPointF(size * 0.72, size * 0.3), radius, radius)
+    painter.setPen(QColor("#ffffff"))
+    font = QFont("DejaVu Sans", 1)
+    font.setBold(True)
+    pixels = int(size * 0.13)
+    while True:  # the largest size at which the name fits the width
+        font.setPixelSize(pixels)
+        painter.setFont(font)
+        if painter.fontMetrics().horizontalAdvance(name) <= size * 0.86 or pixels < 20:
+            break
+        pixels -= 2
+    box = QRectF(size * 0.07, size * 0.55, size * 0.86, size * 0.3)
+    painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, name)
+    font.setPixelSize(int(size * 0.045))
+    font.setBold(False)
+    painter.setFont(font)
+    painter.drawText(QRectF(size * 0.07, size * 0.86, size * 0.86, size * 0.08),
+                     Qt.AlignmentFlag.AlignLeft, "ORIGINAL SOUNDTRACK")
+    painter.end()
+    image.save(str(path))
+
+
+def corpus_rows(scratch: Path) -> tuple[list[TrackRow], dict[str, dict]]:
+    """Rows and stored tags of the corpus, linked into ``scratch`` next to generated covers."""
+    rows, tags = [], {}
+    for source in tracks(ensure_corpus()):
+        folder = scratch / source.parent.name
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            draw_cover(GAMES.get(folder.name, folder.name), folder / "cover.png")
+        link = folder / source.name
+        link.symlink_to(source)
+        meta = read_tags(source)
+        track_id = f"{folder.name}/{source.name}"
+        rows.append(TrackRow(track_id, str(link), meta.title, meta.artist or "", meta.album or "",
+                             meta.genre or "", probe(source).duration_s, None, None, (), 0.0, 0.0))
+        tags[track_id] = meta.as_dict()
+    return rows, tags
+
+
+def settle(app: QApplication, done=lambda: True, seconds: float = 10.0) -> None:
+    """Run the event loop until ``done()`` (covers loading) or the time is up."""
+    import time
+
+    end = time.monotonic() + seconds
+    while not done() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    for _ in range(5):
+        app.processEvents()
+
+
+def save(widget: QWidget, name: str) -> None:
+    widget.grab().save(str(OUT / name))
+    print(f"wrote {OUT / name}")
+
+
+def albums_shot(app: QApplication, scratch: Path) -> None:
+    rows, tags = corpus_rows(scratch / "music")
+    covers = CoverLoader(scratch / "covers")
+    pane = BrowserPane(covers)
+    pane.setObjectName("browser")
+    pane.resize(1280, 780)
+    pane.show()
+    pane.set_rows(rows, tags)
+    wesnoth = next(e for e in pane.entries.entries if e.name.startswith("The Battle for Wesnoth"))
+    pane.open_entry("albums", wesnoth.key)
+    first_tracks = {rows_[0] for rows_ in (e.rows for e in pane.entries.entries)}
+    size = pane.list.iconSize().width()
+    settle(app, lambda: all(covers.is_known(rows[i].path, size) for i in first_tracks)
+           and covers.is_known(pane.tracks.tracks[0].path, HEADER_COVER))
+    save(pane, "albums.png")
+    covers.close()
+
+
+def settings_shot(app: QApplication, scratch: Path) -> None:
+    config = Config(data_dir=scratch / "data", kafka_bootstrap=None, mongo_uri=None)
+    stack = LocalStack(config)
+    try:
+        store = MongoStore(mongo_uri(stack.ensure("mongo").port), "screenshots")
+        store.ensure_schema()
+        for i, folder in enumerate(sorted(p for p in ensure_corpus().iterdir() if p.is_dir())):
+            add_folder(store, folder)
+            set_watch(store, folder, i != 2)
+        dialog = SettingsDialog(Settings(replaygain="album", preamp_db=-2.0, notifications=True),
+                                store)
+        dialog.resize(640, dialog.sizeHint().height())
+        dialog.show()
+        settle(app)
+        save(dialog, "settings.png")
+        store.close()
+    finally:
+        stack.stop()
+
+
+def welcome_shot(app: QApplication) -> None:
+    page = WelcomePage()
+    page.resize(1100, 700)
+    page.show()
+    settle(app)
+    save(page, "welcome.png")
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication([])
+    app.setStyleSheet(style_sheet() + EXTRA_QSS)
+    with tempfile.TemporaryDirectory(prefix="encore-shots-") as scratch:
+        albums_shot(app, Path(scratch))
+        welcome_shot(app)
+        settings_shot(app, Path(scratch))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
