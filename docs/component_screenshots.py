@@ -22,6 +22,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import mutagen
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QWidget
@@ -113,8 +114,16 @@ def corpus_rows(scratch: Path) -> tuple[list[TrackRow], dict[str, dict]]:
         track_id = f"{folder.name}/{source.name}"
         rows.append(TrackRow(track_id, str(link), meta.title, meta.artist or "", meta.album or "",
                              meta.genre or "", probe(source).duration_s, None, None, (), 0.0, 0.0))
-        tags[track_id] = meta.as_dict()
+        tags[track_id] = meta.as_dict() | disc_and_date(source)
     return rows, tags
+
+
+def disc_and_date(path: Path) -> dict:
+    """``discnumber`` and ``date`` tags, which ``read_tags`` does not store yet (see the report of
+    issue 10: the browse pane orders by disc and shows the year once the import keeps them)."""
+    audio = mutagen.File(path, easy=True)
+    tags = audio.tags if audio is not None and audio.tags is not None else {}
+    return {key: tags[key][0] for key in ("discnumber", "date") if key in tags}
 
 
 def settle(app: QApplication, done=lambda: True, seconds: float = 10.0) -> None:

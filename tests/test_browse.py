@@ -57,13 +57,14 @@ def test_untagged_numbers_from_file_names():
         "/s/1 intro.ogg", "/s/02_town.ogg", "/s/10_finale.ogg"]
 
 
-def test_albums_grouped_by_album_artist_else_folder():
+def test_albums_grouped_by_name_and_folder():
     rows = [row("/g1/music/a.ogg", album="music"), row("/g2/music/b.ogg", album="music"),
-            row("/cd1/x.ogg", artist="P", album="Live", track_id="x"),
-            row("/cd2/y.ogg", artist="Q", album="Live", track_id="y")]
-    index = BrowseIndex(rows, {"x": {"albumartist": "Band"}, "y": {"albumartist": "Band"}})
+            row("/live/CD1/x.ogg", artist="P", album="Live", track_id="x"),
+            row("/live/cd 2/y.ogg", artist="Q", album="Live", track_id="y"),
+            row("/live/cd 2/z.ogg", artist="Q", album="Live", track_id="z")]
+    index = BrowseIndex(rows, {"y": {"albumartist": "Band"}})  # one track says who: all are
     albums = index.entries("albums")
-    assert [(a.name, len(a.rows)) for a in albums] == [("Live", 2), ("music", 1), ("music", 1)]
+    assert [(a.name, len(a.rows)) for a in albums] == [("Live", 3), ("music", 1), ("music", 1)]
     assert index.details(albums[0]).artist == "Band"
     various = BrowseIndex([row("/c/1.ogg", artist="P"), row("/c/2.ogg", artist="Q")])
     assert various.details(various.entries("albums")[0]).artist == "Various artists"

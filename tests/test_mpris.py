@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from PySide6.QtDBus import QDBusConnection
@@ -17,6 +20,7 @@ from player.mpris import SERVICE, NowPlaying, start_mpris
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None or shutil.which("gdbus") is None,
                                 reason="needs dbus-daemon and gdbus (Debian: dbus, libglib2.0-bin)")
 PATH = "/org/mpris/MediaPlayer2"
+ROOT = Path(__file__).resolve().parents[1]
 TRACK = NowPlaying("t1", "Battle Music", "Wesnoth", "Soundtrack", 200.0, "/tmp/cover.png")
 
 
@@ -160,3 +164,50 @@ def test_no_session_bus_means_no_mpris_and_no_error(caplog):
     finally:
         QDBusConnection.disconnectFromBus("mpris-none")
     assert "no D-Bus session bus" in caplog.text
+
+
+SESSION_SCRIPT = """
+import subprocess, sys, threading
+from PySide6.QtCore import QCoreApplication
+from player.mpris import start_mpris
+from tests.test_mpris import Recorder
+app = QCoreApplication([])
+controls = Recorder()
+service = start_mpris(controls)  # the session bus of dbus-run-session
+service.update("Paused", None)
+def client():
+    def call(*args):
+        return subprocess.run(["gdbus", "call", "--session", "--dest", "org.mpris.MediaPlayer2.encore",
+                               "--object-path", "/org/mpris/MediaPlayer2", "--method", *args],
+                              capture_output=True, text=True, timeout=20).stdout.strip()
+    print(call("org.freedesktop.DBus.Properties.Get", "org.mpris.MediaPlayer2.Player",
+               "PlaybackStatus"))
+    call("org.mpris.MediaPlayer2.Player.PlayPause")
+    app.quit()
+threading.Thread(target=client).start()
+app.exec()
+print(controls.calls)
+"""
+
+
+def test_on_the_session_bus_of_dbus_run_session(tmp_path):
+    if shutil.which("dbus-run-session") is None:
+        pytest.skip("needs dbus-run-session")
+    out = subprocess.run(["dbus-run-session", "--", sys.executable, "-c", SESSION_SCRIPT],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-2:] == ["(<'Paused'>,)", "[('play_pause',)]"]
+
+
+def test_without_a_session_bus_the_player_starts_without_mpris():
+    script = ("import logging; logging.basicConfig(level=logging.INFO)\n"
+              "from PySide6.QtCore import QCoreApplication\n"
+              "from player.mpris import start_mpris\n"
+              "app = QCoreApplication([])\n"
+              "print(start_mpris(object()))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "None"
+    assert out.stderr.count("no D-Bus session bus") == 1

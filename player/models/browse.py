@@ -2,9 +2,9 @@
 
 ``BrowseIndex`` groups rows in one pass per category, when that category is first shown, and
 orders a group's tracks only when it is opened: with 50,000 tracks neither costs a database round
-trip, and both stay within the search's latency (``bench/browse.py``). Albums are grouped by album
-and album artist when the files say who the album artist is, else by album and folder, so that two
-untagged folders that are both called ``music`` stay two albums.
+trip, and both stay within the search's latency (``bench/browse.py``). An album is its name in its
+folder (a ``CD1``/``Disc 2`` folder counts as its parent), so two untagged folders both called
+``music`` stay two albums, and tracks of one album with and without an album-artist tag stay one.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?:[\s._-]+|$)")
 _NUMBER = re.compile(r"\s*(\d+)")
 _YEAR = re.compile(r"(\d{4})")
+_DISC_FOLDER = re.compile(r"(?i)(cd|disc|disk)\s*\d{1,2}")
 NO_POSITION = 1_000_000  # untagged tracks sort after numbered ones
 Index = QModelIndex | QPersistentModelIndex
 
@@ -74,6 +75,12 @@ def position(row: TrackRow, tags: Mapping) -> tuple[int, int]:
     return (_number(tags.get("discnumber")) or 1, NO_POSITION if track is None else track)
 
 
+def album_folder(folder: str) -> str:
+    """The folder that holds an album: a disc folder's parent (``…/Album/CD2`` → ``…/Album``)."""
+    parent, _, name = folder.rpartition(os.sep)
+    return parent if _DISC_FOLDER.fullmatch(name) else folder
+
+
 def year_of(tags: Mapping) -> str:
     """The year of a track's ``year`` or ``date`` tag (``"2019-04-01"`` → ``"2019"``)."""
     match = _YEAR.search(str(tags.get("year") or tags.get("date") or ""))
@@ -119,8 +126,7 @@ class BrowseIndex:
             artists.setdefault(row.artist, []).append(i)
             genres.setdefault(row.genre, []).append(i)
             folders.setdefault(folder, []).append(i)
-            album_artist = stored.get("albumartist") if stored else None
-            albums.setdefault(f"{row.album}\x1f{album_artist or folder}", []).append(i)
+            albums.setdefault(f"{row.album}\x1f{album_folder(folder)}", []).append(i)
         if rows:
             self._entries.clear()
             self._by_key.clear()
@@ -183,7 +189,7 @@ class BrowseIndex:
     def _album(self, entry: Entry) -> Details:
         tracks = [self.rows[i] for i in entry.rows]
         artists = {t.artist for t in tracks if t.artist}
-        artist = (self.tags_of(tracks[0]).get("albumartist")
+        artist = (next(filter(None, (self.tags_of(t).get("albumartist") for t in tracks)), None)
                   or (next(iter(artists)) if len(artists) == 1 else "")
                   or ("Various artists" if artists else "Unknown artist"))
         years = sorted(filter(None, (year_of(self.tags_of(t)) for t in tracks)))

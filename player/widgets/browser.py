@@ -183,7 +183,7 @@ class BrowserPane(QWidget):
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        table.setColumnWidth(0, 48)
+        table.setColumnWidth(0, 64)
         table.setColumnWidth(2, 180)
         table.setColumnWidth(3, 88)
         table.activated.connect(lambda index: self._play_from(index.row()))
