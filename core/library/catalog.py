@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.playback.source import PlayItem, replaygain_factor
 from core.store.mongo import MongoStore
+from core.store.paths import display
 
 #: Only what a library row shows: features, signatures and shingles stay in the database.
 ROW_FIELDS = {"_id": 1, "path": 1, "title": 1, "artist": 1, "album": 1, "genre": 1, "duration_s": 1,
@@ -42,7 +43,7 @@ def row_from_doc(doc: dict) -> TrackRow:
     gain = doc.get("replaygain") or {}
     return TrackRow(
         id=doc["_id"], path=path,
-        title=doc.get("title") or path.rsplit("/", 1)[-1].rsplit(".", 1)[0],
+        title=doc.get("title") or display(path.rsplit("/", 1)[-1].rsplit(".", 1)[0]),
         artist=doc.get("artist") or "", album=doc.get("album") or "", genre=doc.get("genre") or "",
         duration_s=float(doc.get("duration_s") or 0.0),
         lufs=(doc.get("loudness") or {}).get("integrated_lufs"), cluster=doc.get("cluster"),
