@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +38,8 @@ MIME_TYPES = ["audio/flac", "audio/mpeg", "audio/ogg", "audio/opus", "audio/vorb
 #: A position this far from where playback should be by now is a seek (``Seeked`` is sent).
 SEEK_TOLERANCE_S = 1.5
 US = 1_000_000
+#: The playback engine's states as MPRIS says them (buffering is the start of playing).
+STATUS_OF = {"playing": "Playing", "buffering": "Playing", "paused": "Paused", "stopped": "Stopped"}
 log = logging.getLogger("encore.player.mpris")
 
 
@@ -334,3 +337,71 @@ def start_mpris(controls: Controls, parent: QObject | None = None, *,
         bus.unregisterObject(OBJECT_PATH)
         return None
     return service
+
+
+def follow(service: MprisService, bridge, art_path: Callable[[object], str | None] = lambda item: None
+           ) -> None:
+    """Keep ``service`` up to date from a ``PlaybackBridge``'s signals.
+
+    Parameters
+    ----------
+    service : MprisService
+    bridge : PlaybackBridge
+        Its ``status`` is read on each ``stateChanged``, ``trackStarted`` and ``positionChanged``.
+    art_path : callable
+        ``PlayItem`` → a cover image file (e.g. ``core.audio.covers.cached_cover``), asked once
+        per track.
+    """
+    known: dict[str, NowPlaying] = {}
+
+    def push(*_args) -> None:
+        status, item = bridge.status, bridge.status.item
+        track = None
+        if item is not None:
+            track = known.get(item.track_id)
+            if track is None:
+                known.clear()  # one entry: the track playing
+                track = known[item.track_id] = NowPlaying(item.track_id, item.title, item.artist,
+                                                          item.album, item.duration_s, art_path(item))
+        service.update(STATUS_OF.get(status.state, "Stopped"), track, status.position_s)
+
+    for signal in (bridge.stateChanged, bridge.trackStarted, bridge.positionChanged):
+        signal.connect(push)
+    push()
+
+
+class WindowControls:
+    """``Controls`` over the main window: what a click on its own buttons would do."""
+
+    def __init__(self, window):
+        self.window = window
+
+    def play_pause(self) -> None:
+        self.window.bridge.toggle()
+
+    def stop(self) -> None:
+        self.window.bridge.engine.stop()
+
+    def next(self) -> None:
+        self.window.next_track()  # leaving a track early is a skip, as with the button
+
+    def previous(self) -> None:
+        self.window.previous_track()
+
+    def seek_to(self, seconds: float) -> None:
+        self.window.bridge.seek(seconds)
+
+    def volume(self) -> float:
+        return self.window.transport.volume.value() / 100
+
+    def set_volume(self, volume: float) -> None:
+        # Through the slider, so the window shows it and the engine follows.
+        self.window.transport.volume.setValue(round(volume * 100))
+
+    def raise_window(self) -> None:
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def quit(self) -> None:
+        self.window.close()

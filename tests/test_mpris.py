@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtDBus import QDBusConnection
 
-from player.mpris import SERVICE, NowPlaying, start_mpris
+from player.mpris import SERVICE, NowPlaying, follow, start_mpris
+from tests.audio import sine, write
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None or shutil.which("gdbus") is None,
                                 reason="needs dbus-daemon and gdbus (Debian: dbus, libglib2.0-bin)")
@@ -164,6 +165,29 @@ def test_no_session_bus_means_no_mpris_and_no_error(caplog):
     finally:
         QDBusConnection.disconnectFromBus("mpris-none")
     assert "no D-Bus session bus" in caplog.text
+
+
+def test_follows_the_playback_engine(qtbot, mpris, tmp_path):
+    from core.playback.playqueue import PlayQueue
+    from core.playback.source import PlayItem
+    from player.bridge import PlaybackBridge
+
+    service, _, address = mpris
+    path = write(tmp_path / "tone.wav", sine(seconds=20.0), 48000)
+    bridge = PlaybackBridge(PlayQueue(), device="null")  # paced in real time
+    try:
+        follow(service, bridge, lambda item: str(tmp_path / "cover.png"))
+        bridge.play(PlayItem("tone-1", str(path), "Tone", "Generator", "Tests", 20.0))
+        qtbot.waitUntil(lambda: service.status == "Playing" and service.position_s() > 0.2,
+                        timeout=20_000)
+        props = gdbus(qtbot, address, "org.freedesktop.DBus.Properties.GetAll",
+                      "org.mpris.MediaPlayer2.Player")
+        assert "'xesam:title': <'Tone'>" in props and "'PlaybackStatus': <'Playing'>" in props
+        assert f"'mpris:artUrl': <'file://{tmp_path}/cover.png'>" in props
+        bridge.toggle()
+        qtbot.waitUntil(lambda: service.status == "Paused", timeout=20_000)
+    finally:
+        bridge.close()
 
 
 SESSION_SCRIPT = """
