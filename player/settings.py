@@ -1,5 +1,6 @@
-"""The player's settings: one JSON file in ``$ENCORE_DATA_DIR`` (not ``~/.config``), with the
-window, volume and queue that survive a restart.
+"""The player's settings: one JSON file in ``$ENCORE_DATA_DIR`` (not ``~/.config``); the window's
+geometry, volume and queue go to an INI file beside it (``window_state``), where the main window's
+``QSettings`` calls keep working unchanged.
 
 A file that is not valid JSON is kept aside as ``settings.json.bad`` and the defaults are used; a
 value of the wrong type falls back to its default alone. Nothing a listener set is dropped silently:
@@ -12,11 +13,12 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
+
 from core.config import Config
-from core.playback.playorder import REPEAT_MODES
 
 REPLAYGAIN_MODES = ("track", "album", "off")
 THEMES = ("dark", "light", "system")
@@ -41,12 +43,6 @@ class Settings:
         One of ``THEMES``.
     notifications : bool
         A desktop notification when the track changes.
-    volume : int
-        0..100.
-    window_geometry, splitter : str
-        ``QWidget.saveGeometry`` / ``QSplitter.saveState`` as base64.
-    queue : list of str
-        Track ids of the play queue.
     """
 
     output_device: str | None = None
@@ -56,22 +52,14 @@ class Settings:
     radio_max_per_album: int = 2
     theme: str = "dark"
     notifications: bool = False
-    volume: int = 80
-    shuffle: bool = False
-    repeat: str = "off"
-    radio: bool = True
-    window_geometry: str = ""
-    splitter: str = ""
-    queue: list[str] = field(default_factory=list)
 
     def validated(self) -> Settings:
         """A copy with every out-of-range value replaced by its default (and logged)."""
         default, values = Settings(), asdict(self)
         checks = {"replaygain": lambda v: v in REPLAYGAIN_MODES, "theme": lambda v: v in THEMES,
-                  "repeat": lambda v: v in REPEAT_MODES, "preamp_db": lambda v: -15 <= v <= 15,
-                  "volume": lambda v: 0 <= v <= 100, "radio_max_per_artist": lambda v: 0 <= v <= 5,
-                  "radio_max_per_album": lambda v: 0 <= v <= 5,
-                  "queue": lambda v: all(isinstance(i, str) for i in v)}
+                  "preamp_db": lambda v: -15 <= v <= 15,
+                  "radio_max_per_artist": lambda v: 0 <= v <= 5,
+                  "radio_max_per_album": lambda v: 0 <= v <= 5}
         for name, ok in checks.items():
             if not ok(values[name]):
                 log.warning("setting %s=%r is out of range: using %r", name, values[name],
@@ -83,6 +71,11 @@ class Settings:
 def settings_path(config: Config) -> Path:
     """``<data dir>/settings.json``."""
     return config.data_dir / "settings.json"
+
+
+def window_state(config: Config) -> QSettings:
+    """Window geometry, volume, shuffle, repeat, radio and queue: ``<data dir>/window.ini``."""
+    return QSettings(str(config.data_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
 def _typed(name: str, value, default):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.library import folders
-from player.settings import Settings, load_settings, save_settings, settings_path
+from player.settings import Settings, load_settings, save_settings, settings_path, window_state
 from player.settings_dialog import TONE_HZ, SettingsDialog
 from tests.audio import played_frames
 
@@ -25,10 +25,18 @@ def test_round_trip_in_the_data_dir(stack_config):
     path = settings_path(stack_config)
     assert path.parent == stack_config.data_dir
     wanted = Settings(output_device="USB DAC", replaygain="album", preamp_db=-3.5, theme="light",
-                      notifications=True, volume=42, queue=["a", "b"], window_geometry="AAEC")
+                      notifications=True, radio_max_per_artist=0)
     save_settings(wanted, path)
     assert load_settings(path) == wanted
     assert [p.name for p in path.parent.glob(".settings-*")] == []  # no temporary left
+
+
+def test_window_state_lives_in_the_data_dir(stack_config):
+    state = window_state(stack_config)
+    state.setValue("playback/volume", 42)
+    state.sync()
+    assert (stack_config.data_dir / "window.ini").exists()
+    assert int(window_state(stack_config).value("playback/volume")) == 42
 
 
 def test_missing_file_gives_the_defaults(tmp_path):
@@ -37,25 +45,26 @@ def test_missing_file_gives_the_defaults(tmp_path):
 
 def test_damaged_file_is_kept_aside(tmp_path, caplog):
     path = tmp_path / "settings.json"
-    path.write_text('{"volume": 30,')  # cut short
+    path.write_text('{"theme": "light",')  # cut short
     assert load_settings(path) == Settings()
-    assert (tmp_path / "settings.json.bad").read_text() == '{"volume": 30,'
+    assert (tmp_path / "settings.json.bad").read_text() == '{"theme": "light",'
     assert "unreadable" in caplog.text
 
 
 def test_bad_values_fall_back_one_by_one(tmp_path, caplog):
     path = tmp_path / "settings.json"
-    path.write_text(json.dumps({"volume": "loud", "replaygain": "max", "preamp_db": 2,
-                                "theme": "light", "queue": [1, 2], "notifications": "yes",
+    path.write_text(json.dumps({"radio_max_per_artist": "two", "replaygain": "max", "preamp_db": 2,
+                                "theme": "light", "output_device": 3, "notifications": "yes",
                                 "radio_max_per_album": True, "future_option": 1}))
     loaded = load_settings(path)
     assert loaded == Settings(preamp_db=2.0, theme="light")
-    for name in ("volume", "replaygain", "queue", "notifications", "radio_max_per_album"):
+    for name in ("radio_max_per_artist", "replaygain", "output_device", "notifications",
+                 "radio_max_per_album"):
         assert name in caplog.text
 
 
 def test_dialog_edits_a_copy_and_applies_it(qtbot):
-    start = Settings(volume=55, queue=["x"])
+    start = Settings(output_device="Gone DAC")
     dialog = SettingsDialog(start)
     qtbot.addWidget(dialog)
     dialog.replaygain.setCurrentIndex(dialog.replaygain.findData("off"))
@@ -68,8 +77,8 @@ def test_dialog_edits_a_copy_and_applies_it(qtbot):
         dialog.accept()
     assert applied.args[0] == Settings(replaygain="off", preamp_db=4.5, radio_max_per_artist=0,
                                        radio_max_per_album=1, theme="system", notifications=True,
-                                       volume=55, queue=["x"])
-    assert start == Settings(volume=55, queue=["x"])
+                                       output_device="Gone DAC")
+    assert start == Settings(output_device="Gone DAC")
     assert dialog.per_artist.text() == "no limit" or dialog.per_artist.value() == 0
 
 
