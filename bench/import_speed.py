@@ -33,7 +33,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import ensure_corpus, tracks
-from core.library.pipeline import WORKER_NICENESS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,6 +85,10 @@ def timed(func: Callable[[str], None], path: str) -> tuple[float, float]:
 
 def pool_run(func: Callable[[str], None], paths: list[str], jobs: int) -> tuple[float, float, float]:
     """(wall s, CPU s over all workers, largest worker peak MB), start-up excluded."""
+    # imported here, not at the top: spawned workers import this module, and would carry the
+    # import pipeline's 160 MB into bliss-audio's peak
+    from core.library.pipeline import WORKER_NICENESS
+
     # spawn, not fork: bliss-audio starts threads that a forked child may inherit mid-lock;
     # niced as the import's workers are, so a busy machine favours neither side
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
