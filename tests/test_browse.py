@@ -140,3 +140,17 @@ def test_covers_load_off_the_ui_thread_into_the_album_header(qtbot, tmp_path):
         assert covers.thumbnail(str(missing), 64) is None
     assert covers.is_known(str(missing), 64) and covers.thumbnail(str(missing), 64) is None
     covers.close()
+
+
+def test_albums_as_a_cover_grid_or_a_list(qtbot):
+    from PySide6.QtWidgets import QListView
+
+    pane = BrowserPane()
+    qtbot.addWidget(pane)
+    pane.set_rows([row("/a/1.ogg", album="Alpha")])
+    assert pane.list.viewMode() == QListView.ViewMode.IconMode
+    pane.grid_button.setChecked(False)
+    assert pane.list.viewMode() == QListView.ViewMode.ListMode
+    pane.grid_button.setChecked(True)
+    pane.show_category("genres")
+    assert pane.list.viewMode() == QListView.ViewMode.ListMode and pane.grid_button.isHidden()
