@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.similarity import hubness, profiles, timbre_gauss
+from core.similarity import audio_score, hubness, profiles, timbre_gauss
 
 
 def _gaussians(*pairs: tuple[np.ndarray, np.ndarray]) -> timbre_gauss.Gaussians:
@@ -139,3 +139,37 @@ def test_loudness_profile_of_a_steady_level_has_no_spread():
     assert profile[-1] == pytest.approx(0.0)
     rising = profiles.loudness(np.linspace(-40, 0, 2000))
     assert np.all(np.diff(rising[:-1]) > 0) and rising[-1] > 0
+
+
+def _models(n: int, seed: int = 5) -> audio_score.AudioModels:
+    rng = np.random.default_rng(seed)
+    timbre = rng.normal(size=(n, 8))
+    gauss = _gaussians(*[timbre_gauss.fit(rng.normal(i % 3, 1 + i % 2, size=(80, 4)))
+                         for i in range(n)])
+    return audio_score.AudioModels(timbre / np.linalg.norm(timbre, axis=1, keepdims=True), gauss,
+                                   rng.normal(size=(n, 6)))
+
+
+def test_audio_score_ranks_a_copy_first_and_stays_in_unit_range():
+    models = _models(12)
+    distances = np.stack([audio_score.component_distances(models[i], models) for i in range(12)])
+    assert distances.shape == (12, 12, 3)
+    assert np.diagonal(distances, axis1=0, axis2=1) == pytest.approx(0.0, abs=1e-9)
+    off = distances.copy()
+    off[np.arange(12), np.arange(12)] = np.nan
+    scales = audio_score.neighbour_scales(off, k=3)
+    assert scales.shape == (12, 3) and (scales > 0).all()
+    jaccard = np.full(12, 0.1)
+    jaccard[4] = 1.0
+    scores = audio_score.score(jaccard, distances[4], scales[4], scales)
+    assert scores.argmax() == 4 and scores[4] == pytest.approx(1.0)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert sum(audio_score.WEIGHTS.values()) == pytest.approx(1.0)
+
+
+def test_audio_score_local_scaling_favours_a_mutual_neighbour_over_a_hub():
+    # equal raw distances: candidate 0 is a hub (small neighbour scale), candidate 1 is not
+    distances = np.array([[0.2, 0.2, 0.2], [0.2, 0.2, 0.2]])
+    scores = audio_score.score(np.zeros(2), distances, np.full(3, 0.3),
+                               np.array([[0.05] * 3, [0.3] * 3]))
+    assert scores[1] > scores[0]

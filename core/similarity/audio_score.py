@@ -51,9 +51,7 @@ class AudioModels:
 
     def __getitem__(self, index) -> AudioModels:
         """A subset of the tracks (an int keeps a leading axis of one)."""
-        if isinstance(index, (int, np.integer)):
-            index = slice(index, index + 1)
-        return AudioModels(self.timbre[index], self.gauss[index], self.loudness[index])
+        return timbre_gauss.take_rows(self, index)
 
 
 def component_distances(ref: AudioModels, others: AudioModels) -> np.ndarray:

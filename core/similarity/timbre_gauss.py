@@ -12,7 +12,7 @@ inverses and log-determinants computed once per track (store them with the track
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -40,11 +40,24 @@ class Gaussians:
         return len(self.mean)
 
     def __getitem__(self, index) -> Gaussians:
-        """A subset (an index array or slice keeps the leading axis)."""
-        if isinstance(index, (int, np.integer)):
-            index = slice(index, index + 1)
-        inv = None if self.inv is None else self.inv[index]
-        return Gaussians(self.mean[index], self.cov[index], inv, self.logdet[index])
+        """A subset of the tracks (an int keeps a leading axis of one)."""
+        return take_rows(self, index)
+
+
+def take_rows(record, index):
+    """A dataclass of per-track arrays (or such dataclasses) restricted to some tracks.
+
+    Parameters
+    ----------
+    record : dataclass
+        Every field indexable by track along its first axis, or ``None``.
+    index : int, slice or np.ndarray
+        Which tracks; an int keeps a leading axis of one.
+    """
+    if isinstance(index, (int, np.integer)):
+        index = slice(index, index + 1)
+    return replace(record, **{f.name: None if getattr(record, f.name) is None
+                              else getattr(record, f.name)[index] for f in fields(record)})
 
 
 def fit(frames: np.ndarray, *, shrink: float | None = None) -> tuple[np.ndarray, np.ndarray]:
