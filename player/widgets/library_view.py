@@ -36,7 +36,7 @@ from player.models.library import (
 from player.resources import icon
 
 #: Column widths in pixels (title and album stretch).
-WIDTHS = {LIKED: 34, ARTIST: 150, GENRE: 80, DURATION: 86, PLAYS: 52, LAST_PLAYED: 96,
+WIDTHS = {LIKED: 34, ARTIST: 150, GENRE: 80, DURATION: 86, PLAYS: 52, LAST_PLAYED: 106,
           LOUDNESS: 94, CLUSTER: 70, ISSUES: 100}
 VIEW_TITLES = {"all": "Library", "liked": "Liked", "recent": "Recently played"}
 
