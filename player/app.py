@@ -82,9 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     # Ctrl-C in the terminal (SIGINT to the whole process group) or SIGTERM: close cleanly.
     quitter = QuitOnSignal(lambda: (window.close(), app.quit()), app)  # noqa: F841 (kept alive)
-    # Remote "queue this track" commands (``encore web``) attach here: a listener thread hands
-    # each command to this thread (a queued signal) and calls window.enqueue(track_id, next_up=...);
-    # it stops before backend.close().
+    # Remote "queue this track" commands (``encore web``) attach here: their listener thread
+    # emits window.enqueueRequested(track_id) (a queued signal: the window queues it on this
+    # thread), e.g. core.bus.player_commands.PlayerRemote(backend.store, backend.bootstrap,
+    # window.session.session_id, window.enqueueRequested.emit), closed before backend.close().
     logging.getLogger("encore.player").info("player ready (pid %d)", os.getpid())
     try:
         return app.exec()

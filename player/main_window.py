@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -51,7 +51,14 @@ class MainWindow(QMainWindow):
         Options of the playback engine (device, buffer sizes).
     feed_timeout_s : float, optional
         How long the sidebar waits for the worker.
+
+    Signals
+    -------
+    enqueueRequested(str)
+        Queue a library track by id; safe to emit from any thread (remote control).
     """
+
+    enqueueRequested = Signal(str)
 
     def __init__(self, backend: Backend, settings: QSettings, *, playback: dict | None = None,
                  feed_timeout_s: float | None = None):
@@ -172,6 +179,7 @@ class MainWindow(QMainWindow):
         self.sidebar.playNextRequested.connect(lambda rec: self._queue_rec(rec, next_up=True))
         self.sidebar.likeRequested.connect(lambda rec, liked: self.set_liked(rec["id"], liked))
         self.queue_view.model.modelReset.connect(self._show_sidebar)
+        self.enqueueRequested.connect(lambda track_id: self.enqueue(track_id))
 
     def _watch_health(self) -> None:
         self.feed.problem.connect(lambda problem: self.health.report("feed", problem))

@@ -263,3 +263,14 @@ def test_recently_played_lists_the_latest_first_with_play_counts(make_window, bu
     plays = window.library.data(window.library.index(0, PLAYS))
     assert int(plays) >= 2
     assert window.library_view.tabs.tabText(window.library_view.tabs.currentIndex()) == "Recently played"
+
+
+def test_a_track_queued_from_another_thread_lands_in_the_queue(make_window, bus, qtbot):
+    import threading
+
+    window = make_window(bus)
+    track = window.library.track(11)
+    sender = threading.Thread(target=window.enqueueRequested.emit, args=(track.id,))
+    sender.start()  # as a remote-control listener would, off the Qt thread
+    sender.join()
+    qtbot.waitUntil(lambda: [i.track_id for i in window.queue.items()] == [track.id], timeout=5000)
