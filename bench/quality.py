@@ -201,6 +201,8 @@ class Library:
         Track documents (``LIBRARY_FIELDS``).
     frames : list of np.ndarray [shape=(n_segments, FRAME_SIZE)]
     book : shingles.Codebook
+    pool : Pool
+        Every track as the recommender's candidate pool (Jaccard, standardised timbre).
     allowed : np.ndarray [shape=(n, n), dtype=bool]
         Row seed, column candidate: what ``Recommender.candidates`` returns for the seed.
     rankings : dict of str to np.ndarray [shape=(n, K)]
