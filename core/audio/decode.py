@@ -132,8 +132,12 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """
     path = Path(path)
     check_readable(path)
-    stream = _open(path)
-    y, sr = np.concatenate(list(stream.blocks)), stream.samplerate
+    if path.suffix.lower() in FFMPEG_EXTENSIONS:
+        sr = _ffmpeg_probe(path).samplerate
+        y = np.concatenate(list(_ffmpeg_blocks(path, stream.BLOCK_FRAMES)))
+    else:
+        with as_decode_error(path):
+            y, sr = sf.read(str(path), dtype="float32", always_2d=True)
     if y.shape[0] == 0:
         raise DecodeError(f"decoded to zero samples: {path}")
     if not np.isfinite(y).all():
@@ -161,19 +165,17 @@ def blocks(path: str | os.PathLike, *, blocksize: int, start: int = 0) -> Iterat
     path = Path(path)
     check_readable(path)
     if path.suffix.lower() in FFMPEG_EXTENSIONS:
-        yield from _skip(stream.open_ffmpeg(path, blocksize=blocksize).blocks, start)
+        yield from _skip(_ffmpeg_blocks(path, blocksize), start)
         return
     with as_decode_error(path), sf.SoundFile(str(path)) as handle:
         handle.seek(start)
         yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
 
 
-def _open(path: Path) -> stream.BlockStream:
-    """libsndfile for what it reads (seekable, exact lengths), FFmpeg for the rest."""
-    if path.suffix.lower() not in FFMPEG_EXTENSIONS:
-        return stream.open_sndfile(path)
+def _ffmpeg_blocks(path: Path, blocksize: int) -> Iterator[np.ndarray]:
+    """FFmpeg's blocks of a file libsndfile cannot read, its failures as ``DecodeError``."""
     try:
-        return stream.open_ffmpeg(path)
+        yield from stream.open_ffmpeg(path, blocksize=blocksize).blocks
     except stream.FFmpegRejected as exc:
         raise DecodeError(f"not a readable audio file ({exc}): {path}") from exc
 
