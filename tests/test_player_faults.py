@@ -91,7 +91,7 @@ def test_ctrl_c_quits_the_player_and_its_worker(mongo_uri, kafka, tmp_path, pres
     for _ in range(presses):  # Ctrl-C in a terminal: SIGINT to the whole process group
         os.killpg(proc.pid, signal.SIGINT)
     try:
-        code = proc.wait(20)
+        code = proc.wait(30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -99,8 +99,9 @@ def test_ctrl_c_quits_the_player_and_its_worker(mongo_uri, kafka, tmp_path, pres
     # One press: a clean exit. A second press during the shutdown ends it at once (SIGINT).
     assert code == 0 or (presses == 2 and code == -signal.SIGINT), output
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
-    _gone, alive = psutil.wait_procs(children, timeout=10)
-    assert not alive
+    _gone, alive = psutil.wait_procs(children, timeout=20)
+    worker_log = tmp_path / "data" / "worker.log"
+    assert not alive, (alive, worker_log.read_text() if worker_log.exists() else "")
 
 
 def test_repeated_log_lines_are_held_back_and_counted():
