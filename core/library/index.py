@@ -5,6 +5,8 @@ has grown substantially; otherwise new tracks are indexed with the stored models
 track records the model versions it was built with (``codebook_version``, ``kmeans_version``), and
 every track whose versions differ from the stored models is redone, so a crash between a refit and
 the rewrite of the tracks (or a second import) leaves nothing built with an old model for good.
+Memory does not grow with the library: the codebook learns from a bounded sample of frames,
+K-means from at most ``CLUSTER_FIT_MAX`` tracks, and tracks are assigned in chunks.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
+import sklearn
 
 from core.audio.loudness import album_gain
 from core.similarity import clustering, minhash, shingles
@@ -28,6 +31,10 @@ SAMPLE_TOTAL = 100_000
 UPDATE_BATCH = 200
 #: Tracks assigned to clusters at a time (each is compared with every centroid).
 ASSIGN_CHUNK = 1000
+#: Tracks a K-means refit learns from at most (the rest are assigned to its clusters).
+CLUSTER_FIT_MAX = 10_000
+#: Working memory (MB) scikit-learn may use for a chunk of pairwise distances while fitting.
+FIT_WORKING_MB = 32
 
 
 def _frames_of(doc: dict) -> np.ndarray:
@@ -121,26 +128,38 @@ def _shingle(store: MongoStore, book: shingles.Codebook, version: int, report: P
 
 
 def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
+    """Refit K-means if the library grew enough, then assign every track not yet assigned with
+    the stored model's version, ``ASSIGN_CHUNK`` tracks at a time."""
     stored = store.get_model("kmeans")
     model = clustering.ClusterModel.from_doc(stored) if stored else None
     refit = clustering.needs_refit(model, n_tracks)
     version = stored["version"] if stored else 0
-    ids, vectors, tag_list = _cluster_inputs(
-        store, {} if refit else {"kmeans_version": {"$ne": version}})
-    if ids:
-        report(0, len(ids), "clustering")
-        if refit:
-            model, labels = clustering.fit(vectors, tag_list)
-            version = store.put_model("kmeans", model.to_doc())
-        else:  # in chunks: assigning compares every track with every centroid at once
-            labels = np.concatenate([
-                clustering.assign(model, vectors[i:i + ASSIGN_CHUNK], tag_list[i:i + ASSIGN_CHUNK])
-                for i in range(0, len(ids), ASSIGN_CHUNK)])
-        for start in range(0, len(ids), UPDATE_BATCH):
-            store.update_many([(i, {"cluster": int(c), "kmeans_version": version}) for i, c in
-                               zip(ids[start:start + UPDATE_BATCH],
-                                   labels[start:start + UPDATE_BATCH], strict=True)])
+    if refit:
+        report(0, n_tracks, "clustering")
+        model, version = _refit_clusters(store, n_tracks)
+    pending = [d["_id"] for d in store.iter_tracks({"kmeans_version": {"$ne": version}},
+                                                   {"_id": 1}, by_id=True)]
+    for start in range(0, len(pending), ASSIGN_CHUNK):
+        ids, vectors, tag_list = _cluster_inputs(
+            store, {"_id": {"$in": pending[start:start + ASSIGN_CHUNK]}})
+        labels = clustering.assign(model, vectors, tag_list)
+        store.update_many([(i, {"cluster": int(c), "kmeans_version": version})
+                           for i, c in zip(ids, labels, strict=True)])
+        report(start + len(ids), len(pending), "clustering")
     return {"cluster_refit": refit, "k": model.k if model else 0, "version": version}
+
+
+def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.ClusterModel, int]:
+    """Fit K-means on at most ``CLUSTER_FIT_MAX`` tracks spread over the library (ids are
+    hashes, so every n-th id is an unbiased sample) and store it as the next version."""
+    ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1}, by_id=True)]
+    step = -(-len(ids) // CLUSTER_FIT_MAX)
+    _, vectors, tag_list = _cluster_inputs(store, {"_id": {"$in": ids[::step]}} if step > 1 else {})
+    # Silhouette scores compare the sampled points pairwise: in small chunks, not all at once.
+    with sklearn.config_context(working_memory=FIT_WORKING_MB):
+        model, _ = clustering.fit(vectors, tag_list)
+    # fitted_on is the library's size, so that the next refit waits for the library to grow.
+    return model, store.put_model("kmeans", model.to_doc() | {"fitted_on": n_tracks})
 
 
 def _cluster_inputs(store: MongoStore, query: dict) -> tuple[list[str], np.ndarray, list[dict]]:
