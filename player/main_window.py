@@ -149,6 +149,10 @@ class MainWindow(QMainWindow):
         return action
 
     def _connect(self) -> None:
+        self._connect_playback()
+        self._connect_views()
+
+    def _connect_playback(self) -> None:
         t, b = self.transport, self.bridge
         t.playPauseClicked.connect(b.toggle)
         t.nextClicked.connect(self.next_track)
@@ -158,12 +162,14 @@ class MainWindow(QMainWindow):
         t.shuffleToggled.connect(self.queue.set_shuffle)
         t.repeatChanged.connect(self.queue.set_repeat)
         t.radioToggled.connect(self.radio.set_enabled)
-        t.likeToggled.connect(lambda liked: self._like_current(liked))
+        t.likeToggled.connect(self._like_current)
         t.moreLikeClicked.connect(self.more_like_current)
         b.positionChanged.connect(t.show_position)
         b.stateChanged.connect(self._state_changed)
         b.trackStarted.connect(self._track_started)
         b.errorOccurred.connect(lambda message: self.statusBar().showMessage(f"Playback: {message}", 8000))
+
+    def _connect_views(self) -> None:
         lv = self.library_view
         lv.playRequested.connect(self.play_row)
         lv.playNextRequested.connect(lambda rows: self.queue.insert_next(r.play_item() for r in rows))
