@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
@@ -21,6 +20,7 @@ from core.errors import EventError
 from core.library.analyse import AnalyseOptions
 from core.library.distributed import cancel_import, run_distributed_import
 from tests.audio import music_like, write
+from tests.waiting import poll
 
 #: All tests share one group, as real workers do: a new group would start from the topic's
 #: first job and re-run earlier tests' imports.
@@ -43,15 +43,6 @@ def _spawn(env, tmp_path):
                                  "--group", GROUP], env=env, stdout=out, stderr=subprocess.STDOUT)
     proc.log = log
     return proc
-
-
-def _wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _holds_partitions(worker) -> bool:
@@ -85,7 +76,7 @@ def test_sigkilled_worker_loses_no_file_and_none_is_stored_twice(kafka, store, f
                                                                    workers_env, tmp_path):
     first, second = _spawn(workers_env, tmp_path), _spawn(workers_env, tmp_path)
     try:
-        assert _wait_for(lambda: _holds_partitions(first) and _holds_partitions(second), 120), (
+        assert poll(lambda: _holds_partitions(first) and _holds_partitions(second), 120), (
             first.log.read_text()[-2000:] + second.log.read_text()[-2000:])
         progress: list[tuple[int, int, str]] = []
         outcome: dict = {}
@@ -93,7 +84,7 @@ def test_sigkilled_worker_loses_no_file_and_none_is_stored_twice(kafka, store, f
             str(folder), store, bootstrap=kafka, progress=lambda *a: progress.append(a))))
         coordinator.start()
         # mid-way: some results are in, and the first worker is inside a file
-        assert _wait_for(lambda: any(done >= 2 for done, _, _ in progress)
+        assert poll(lambda: any(done >= 2 for done, _, _ in progress)
                          and _in_flight(first), 240), first.log.read_text()[-2000:]
         lost = _in_flight(first)
         first.send_signal(signal.SIGKILL)

@@ -21,6 +21,7 @@ from core.services import free_port, tansu_binary
 from core.stack_servers import Server
 from core.store.plays import settled_event_ids
 from core.worker import RecommenderWorker
+from tests.waiting import poll
 
 pytestmark = pytest.mark.skipif(tansu_binary() is None, reason="tansu is not available here")
 
@@ -48,15 +49,6 @@ def _restart(server: Server) -> None:
 
 def _address(server: Server) -> str:
     return f"127.0.0.1:{server.port}"
-
-
-def _wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _event_ids(bootstrap, topic, count, timeout=60):
@@ -91,7 +83,7 @@ def test_outbox_holds_events_while_broker_is_down(tmp_path, library_store, caplo
     events = [make_event("play", track, "outbox-session") for track in tracks]
     for event in events:
         publisher.publish(event)  # returns at once although no broker listens
-    assert _wait_for(lambda: _failed_attempt(caplog), 30)
+    assert poll(lambda: _failed_attempt(caplog), 30)
     assert publisher.backlog.unsent == len(events) and not publisher.connected
     server.start()
     worker, thread = _start_worker(_address(server), library_store, "outbox-group")
@@ -143,7 +135,7 @@ def test_sender_survives_broker_death_and_reconnects_on_the_same_address(broker,
         later = [make_event("play", f"t{i}", session) for i in range(1, 6)]
         for event in later:
             publisher.publish(event)
-        assert _wait_for(lambda: _failed_attempt(caplog), 60)
+        assert poll(lambda: _failed_attempt(caplog), 60)
         assert not publisher.connected and publisher.backlog.unsent == len(later)
         broker.start()  # the same address
         assert publisher.flush(timeout=90), publisher.backlog

@@ -5,23 +5,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pymongo
 import pytest
 
 from core.config import Config
 from core.services import LocalStack, mongo_uri
-
-
-def wait_for(predicate, timeout=30.0, what="the condition"):
-    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+from tests.waiting import wait_for
 
 
 def alive(pid):

@@ -19,18 +19,10 @@ from core.events import make_event
 from core.library.pipeline import run_import
 from core.services import LocalStack, mongo_uri, tansu_binary
 from core.store.mongo import MongoStore
+from tests.waiting import poll
 
 pytestmark = pytest.mark.skipif(tansu_binary() is None, reason="tansu is not available here")
 EVENTS = 200
-
-
-def _wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 class Worker:
@@ -73,13 +65,13 @@ def test_200_plays_survive_a_sigkilled_worker(tmp_path, generated_library):
     workers = [Worker(str(config.data_dir), db, tmp_path)]
     try:
         # the first worker brings up the stack (this test takes no lease of its own)
-        assert _wait_for(lambda: {"mongo", "kafka"} <= set(stack.status()), 120), workers[0].tail()
+        assert poll(lambda: {"mongo", "kafka"} <= set(stack.status()), 120), workers[0].tail()
         running = stack.status()
         store = MongoStore(mongo_uri(running["mongo"].port), db)
         store.ensure_schema()
         run_import(str(generated_library), store, jobs=1)
         workers.append(Worker(str(config.data_dir), db, tmp_path))  # a second one joins
-        assert _wait_for(lambda: all(w.joined() for w in workers), 120), workers[1].tail()
+        assert poll(lambda: all(w.joined() for w in workers), 120), workers[1].tail()
         workers[0].stop()  # the first exits; the stack stays for the second
         assert set(stack.status()) == {"mongo", "kafka"}
 
@@ -89,14 +81,14 @@ def test_200_plays_survive_a_sigkilled_worker(tmp_path, generated_library):
         sender = threading.Thread(target=_send, args=(running["kafka"].address, events))
         sender.start()
         stored = lambda: store.plays.count_documents({"session_id": {"$regex": "^user-"}})  # noqa: E731
-        assert _wait_for(lambda: stored() >= EVENTS // 4, 120), workers[1].tail()
+        assert poll(lambda: stored() >= EVENTS // 4, 120), workers[1].tail()
         workers.append(Worker(str(config.data_dir), db, tmp_path))  # its replacement
         # ... holds the stack before the kill (with no client left the stack would stop)
-        assert _wait_for(lambda: len(stack.clients()) == 2, 60), workers[2].tail()
+        assert poll(lambda: len(stack.clients()) == 2, 60), workers[2].tail()
         workers[1].stop(signal.SIGKILL)
         assert stored() < EVENTS  # killed mid-stream
         sender.join(120)
-        assert _wait_for(lambda: stored() == EVENTS, 180), workers[2].tail()
+        assert poll(lambda: stored() == EVENTS, 180), workers[2].tail()
 
         ids = [d["event_id"] for d in store.plays.find({"session_id": {"$regex": "^user-"}},
                                                          {"event_id": 1})]

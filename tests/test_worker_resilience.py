@@ -19,6 +19,7 @@ from core.services import HOST, free_port, mongo_uri
 from core.stack_servers import Server
 from core.store.mongo import MongoStore
 from core.worker import RecommenderWorker
+from tests.waiting import poll
 
 
 @pytest.fixture
@@ -48,16 +49,7 @@ def _wait_joined(*workers, timeout=90):
     def joined():
         return all("newly assigned partitions" in w.log.read_text() for w in workers)
 
-    assert _wait_for(joined, timeout), "\n".join(w.log.read_text()[-2000:] for w in workers)
-
-
-def _wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+    assert poll(joined, timeout), "\n".join(w.log.read_text()[-2000:] for w in workers)
 
 
 def _send(kafka, topic, track_ids, sessions, delay=0.0):
@@ -91,7 +83,7 @@ def test_two_workers_split_the_partitions(kafka, mongo_uri, library_store, topic
         tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})]
         sessions = [f"split-{i}" for i in range(30)]
         _send(kafka, topic, tracks, sessions)
-        assert _wait_for(lambda: _done(library_store, sessions) == 30, 90)
+        assert poll(lambda: _done(library_store, sessions) == 30, 90)
         by = {d["computed_by"] for d in library_store.recommendations.find(
             {"session_id": {"$in": sessions}}, {"computed_by": 1})}
         assert len(by) == 2  # each member processed its share of the partitions
@@ -112,11 +104,11 @@ def test_sigkilled_worker_loses_no_event(kafka, mongo_uri, library_store, topic_
         sessions = [f"kill-{uuid.uuid4().hex[:6]}-{i}" for i in range(60)]
         sender = threading.Thread(target=_send, args=(kafka, topic, tracks, sessions, 0.05))
         sender.start()
-        assert _wait_for(lambda: _done(library_store, sessions) >= 10, 60)
+        assert poll(lambda: _done(library_store, sessions) >= 10, 60)
         first.send_signal(signal.SIGKILL)  # mid-stream: events keep arriving
         first.wait(10)
         sender.join(60)
-        assert _wait_for(lambda: _done(library_store, sessions) == 60, 120)
+        assert poll(lambda: _done(library_store, sessions) == 60, 120)
         assert library_store.plays.count_documents({"session_id": {"$in": sessions}}) == 60
     finally:
         for w in (first, second):
@@ -132,7 +124,7 @@ def _start_mongo(port, path):
                              "--log-level", "WARNING"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     probe = MongoStore(mongo_uri(port), timeout_ms=500)
-    assert _wait_for(lambda: _ping(probe), 30)
+    assert poll(lambda: _ping(probe), 30)
     probe.close()
     return proc
 
@@ -174,14 +166,14 @@ def test_database_outage_longer_than_max_poll_interval(kafka, generated_library,
         mongo.wait(20)
         _send(kafka, topic, [track], ["outage-session"])
         # the worker polled the event and failed to store it
-        assert _wait_for(lambda: _logged(caplog, "database unavailable"), 60)
+        assert poll(lambda: _logged(caplog, "database unavailable"), 60)
         # the outage lasts three poll intervals (the event meant is that much time passing)
-        assert not _wait_for(lambda: not thread.is_alive(), 3 * MAX_POLL_MS / 1000)
+        assert not poll(lambda: not thread.is_alive(), 3 * MAX_POLL_MS / 1000)
         assert worker.processed == 0
         assert all(c in (None, 0) for c in _committed(kafka, topic, group))  # nothing early
         mongo = _start_mongo(port, data)  # same port, same files
-        assert _wait_for(lambda: worker.processed == 1, 60)
-        assert _wait_for(lambda: sorted(c or 0 for c in _committed(kafka, topic, group)) == [0, 0, 1],
+        assert poll(lambda: worker.processed == 1, 60)
+        assert poll(lambda: sorted(c or 0 for c in _committed(kafka, topic, group)) == [0, 0, 1],
                          30)
         assert thread.is_alive()
         assert not _logged(caplog, "leaving group"), "the worker was dropped from its group"
@@ -206,13 +198,13 @@ def test_worker_waits_for_the_broker_and_reconnects_after_it_restarts(mongo_uri,
     worker = _spawn_worker(address, mongo_uri, library_store.db.name, topic, group, tmp_path)
     tracks = [d["_id"] for d in library_store.iter_tracks({}, {"_id": 1})]
     try:
-        assert _wait_for(lambda: "reconnecting" in worker.log.read_text(), 60)
+        assert poll(lambda: "reconnecting" in worker.log.read_text(), 60)
         assert worker.poll() is None
         broker.start()
         for round_ in range(2):
             session = f"reconnect-{round_}-{uuid.uuid4().hex[:6]}"
             _send(address, topic, tracks[:1], [session])
-            assert _wait_for(lambda s=session: library_store.plays.count_documents(
+            assert poll(lambda s=session: library_store.plays.count_documents(
                 {"session_id": s}) == 1, 120), worker.log.read_text()[-3000:]
             broker.proc.kill()  # SIGKILL: topics, messages, the group and its offsets are gone
             broker.proc.wait(10)
