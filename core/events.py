@@ -22,7 +22,7 @@ EVENT_TYPES = frozenset({"play", "skip", "like", "unlike", "seed"})
 MAX_EVENT_BYTES = 4096
 #: A plain identifier: no operators ('$'), no nesting, no control characters. Checked with
 #: ``fullmatch`` because ``$`` also matches before a trailing newline.
-_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+PLAIN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def parse_event(raw: bytes | str | None) -> PlayEvent:
     _require(obj["type"] in EVENT_TYPES, f"unknown event type {obj['type']!r}")
     for field in ("track_id", "session_id"):
         value = obj[field]
-        _require(isinstance(value, str) and bool(_ID.fullmatch(value)),
+        _require(isinstance(value, str) and bool(PLAIN_ID.fullmatch(value)),
                  f"{field} must be a plain identifier, got {json.dumps(value)[:80]}")
     for field in ("ts", "position_s"):
         _require_time(field, obj.get(field, 0.0))

@@ -28,7 +28,8 @@ def follow_key(bootstrap: str, topic: str, key: bytes, *, client_id: str,
     """
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                              auto_offset_reset="earliest", fetch_max_wait_ms=fetch_max_wait_ms,
-                             request_timeout_ms=5000, client_id=client_id)
+                             request_timeout_ms=5000, bootstrap_timeout_ms=5000,
+                             client_id=client_id)
     partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         consumer.close()

@@ -7,10 +7,10 @@ import logging
 import threading
 from collections.abc import Callable
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 from kafka.errors import KafkaError
-from kafka.partitioner.default import murmur2
 
+from core.bus.keyed import follow_key
 from core.bus.topics import RECOMMENDATIONS
 
 log = logging.getLogger("encore.bus")
@@ -44,20 +44,12 @@ class RecommendationListener:
         self._thread = threading.Thread(target=self._run, name="encore-recs", daemon=True)
         self._thread.start()
 
+    #: The topic followed; subclasses follow other keyed topics the same way.
+    topic = RECOMMENDATIONS
+
     def _consumer(self) -> KafkaConsumer | None:
         """A consumer of the session's partition; ``None`` until the topic exists."""
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                 auto_offset_reset="earliest", fetch_max_wait_ms=50,
-                                 request_timeout_ms=5000, bootstrap_timeout_ms=5000,
-                                 client_id="encore-player")
-        partitions = consumer.partitions_for_topic(RECOMMENDATIONS)
-        if not partitions:  # no worker (or publisher) has created it yet
-            consumer.close()
-            return None
-        ordered = sorted(partitions)
-        partition = ordered[(murmur2(self.key) & 0x7FFFFFFF) % len(ordered)]
-        consumer.assign([TopicPartition(RECOMMENDATIONS, partition)])
-        return consumer
+        return follow_key(self.bootstrap, self.topic, self.key, client_id="encore-player")
 
     def _run(self) -> None:
         backoff = 0.5

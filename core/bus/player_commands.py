@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from core.bus.admin import create_missing_topics
-from core.bus.keyed import follow_key
 from core.bus.listen import RecommendationListener
 from core.errors import BusError, EventError
+from core.events import PLAIN_ID
 from core.presence import Heartbeat
 from core.store.mongo import MongoStore
 
@@ -32,7 +31,6 @@ COMMAND_VERSION = 1
 MAX_COMMAND_BYTES = 1024
 #: Commands older than this when a listener starts are not replayed into a new player.
 REPLAY_SLACK_S = 5.0
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def parse_command(raw: bytes | None) -> QueueCommand:
     if not isinstance(obj, dict) or obj.get("type") != "queue" or obj.get("v") != COMMAND_VERSION:
         raise EventError("not a version-1 queue command")
     for field in ("session_id", "track_id", "command_id"):
-        if not isinstance(obj.get(field), str) or not _ID.match(obj[field]):
+        if not isinstance(obj.get(field), str) or not PLAIN_ID.fullmatch(obj[field]):
             raise EventError(f"{field} must be a plain identifier")
     if not isinstance(obj.get("ts"), int | float) or isinstance(obj["ts"], bool):
         raise EventError("ts must be a number")
@@ -142,14 +140,13 @@ class PlayerCommandListener(RecommendationListener):
         ``on_error(message)`` when the broker cannot be reached (retried with backoff).
     """
 
+    topic = PLAYER_COMMANDS
+
     def __init__(self, bootstrap: str, session_id: str,
                  on_command: Callable[[QueueCommand], None], on_error: Callable[[str], None]):
         self.since = time.time() - REPLAY_SLACK_S
         self._seen: set[str] = set()
         super().__init__(bootstrap, session_id, on_command, on_error)
-
-    def _consumer(self) -> KafkaConsumer | None:
-        return follow_key(self.bootstrap, PLAYER_COMMANDS, self.key, client_id="encore-player")
 
     def _deliver(self, value: bytes) -> None:
         try:
