@@ -70,15 +70,22 @@ def player_env(mongo_uri: str, kafka: str, tmp_path) -> dict[str, str]:
             "HOME": str(tmp_path)}  # its QSettings go to this test's folder
 
 
-def start_player(env: dict[str, str], log_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
-    """The player in its own process group, once its window is up; and its worker."""
+def launch_player(env: dict[str, str], log_path, *args: str) -> subprocess.Popen:
+    """The player in its own process group, once its window is up."""
     log = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "player"], env=env, stdout=log, stderr=log,
+    proc = subprocess.Popen([sys.executable, "-m", "player", *args], env=env, stdout=log, stderr=log,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while b"player ready" not in log_path.read_bytes():
         assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
         time.sleep(0.1)
+    return proc
+
+
+def start_player(env: dict[str, str], log_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """The player, once its window is up and it has started its worker; and its processes."""
+    proc = launch_player(env, log_path)
+    deadline = time.monotonic() + 60
     while not psutil.Process(proc.pid).children():  # the window starts its worker
         assert time.monotonic() < deadline, log_path.read_text()
         time.sleep(0.1)
@@ -102,6 +109,23 @@ def test_ctrl_c_quits_the_player_and_its_worker(mongo_uri, kafka, tmp_path, pres
     _gone, alive = psutil.wait_procs(children, timeout=20)
     worker_log = tmp_path / "data" / "worker.log"
     assert not alive, (alive, worker_log.read_text() if worker_log.exists() else "")
+
+
+def test_a_player_whose_broker_is_gone_says_so_without_filling_the_terminal(mongo_uri, tmp_path):
+    log_path = tmp_path / "player.log"
+    proc = launch_player(player_env(mongo_uri, "127.0.0.1:9", tmp_path), log_path, "--no-worker")
+    try:
+        ready = len(log_path.read_text().splitlines())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the publisher and the listener retry all along
+            assert proc.poll() is None, log_path.read_text()
+            time.sleep(0.5)
+        lines = log_path.read_text().splitlines()[ready:]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(30)
+    assert any("127.0.0.1:9" in line for line in lines)  # it says what is wrong...
+    assert len(lines) <= 10, "\n".join(lines)  # ...once, not per retry (unfiltered: ~110 lines)
 
 
 def test_repeated_log_lines_are_held_back_and_counted():
