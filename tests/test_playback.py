@@ -13,28 +13,18 @@ from core.playback.engine import PlaybackEngine
 from core.playback.playqueue import PlayQueue
 from core.playback.source import PlayItem, replaygain_factor
 from tests.audio import noise, played_frames, write
+from tests.waiting import wait_for
 
 SR = 44100
 
 
-def wait_for(condition, timeout: float = 5.0, what: str = "the condition") -> None:
-    """Poll ``condition()`` until it holds (a deadline, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def wait_stopped(engine: PlaybackEngine, timeout: float = 30) -> None:
     """Until the engine has played everything and released the device (flushing the capture)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def done() -> bool:
         status = engine.status()
-        if status.serial and status.state == "stopped" and not engine.output_open:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"still {engine.status()}")
+        return bool(status.serial) and status.state == "stopped" and not engine.output_open
+
+    wait_for(done, timeout, what="the end of playback and the device's release")
 
 
 def track(tmp_path, name: str, seconds: float, seed: int, sr: int = SR) -> tuple[PlayItem, np.ndarray]:

@@ -22,6 +22,7 @@ from player.dialogs import ServicesDialog, services_text
 from player.logs import RepeatFilter
 from player.main_window import MainWindow
 from tests import test_player_ui as ui
+from tests.waiting import wait_for
 
 library = ui.library  # the player tests' imported library
 
@@ -75,20 +76,16 @@ def launch_player(env: dict[str, str], log_path, *args: str) -> subprocess.Popen
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "player", *args], env=env, stdout=log, stderr=log,
                             stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while b"player ready" not in log_path.read_bytes():
-        assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.1)
+    wait_for(lambda: b"player ready" in log_path.read_bytes() or proc.poll() is not None, 60,
+             what="the player's window")
+    assert proc.poll() is None, log_path.read_text()
     return proc
 
 
 def start_player(env: dict[str, str], log_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     """The player, once its window is up and it has started its worker; and its processes."""
     proc = launch_player(env, log_path)
-    deadline = time.monotonic() + 60
-    while not psutil.Process(proc.pid).children():  # the window starts its worker
-        assert time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.1)
+    wait_for(lambda: psutil.Process(proc.pid).children(), 60, what="the worker the window starts")
     return proc, psutil.Process(proc.pid).children(recursive=True)
 
 
