@@ -3,6 +3,7 @@ answers in time, a direct recommendation from the store (computed off the UI thr
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -129,9 +130,11 @@ class RecommendationFeed(QObject):
         self.radioPicks.emit(recs)
 
     def close(self) -> None:
-        """Stop listening."""
+        """Stop listening, without waiting on the UI thread for the listener's thread to end:
+        with the broker gone it sits in a connection attempt for seconds (``_closed`` already
+        drops whatever it still reports)."""
         self._closed = True
         self._timer.stop()
         if self._listener is not None:
-            self._listener.close()
+            threading.Thread(target=self._listener.close, name="encore-recs-close", daemon=True).start()
         self._pool.shutdown(wait=False, cancel_futures=True)
