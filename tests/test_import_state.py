@@ -83,7 +83,8 @@ def test_model_versions_are_bumped_atomically(store):
         thread.start()
     for thread in threads:
         thread.join()
-    assert not errors and sorted(versions) == list(range(1, 41))
+    assert not errors, errors
+    assert sorted(versions) == list(range(1, 41))
 
 
 def test_a_crashed_or_expired_import_lock_is_taken_over(small_library, store):

@@ -9,6 +9,7 @@ against a real MongoDB or the local SecantusDB server.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Iterable, Iterator
@@ -324,8 +325,12 @@ class MongoStore:
             The new version (two concurrent writers never get the same one).
         """
         fields = {k: v for k, v in doc.items() if k not in ("_id", "version")}
+        # Create the document apart first: SecantusDB answered racing upserts of one new _id with
+        # no document at all; an update of an existing one always returns it.
+        with contextlib.suppress(DuplicateKeyError):
+            self.clusters.update_one({"_id": name}, {"$setOnInsert": {"version": 0}}, upsert=True)
         stored = self.clusters.find_one_and_update(
-            {"_id": name}, {"$set": fields, "$inc": {"version": 1}}, upsert=True,
+            {"_id": name}, {"$set": fields, "$inc": {"version": 1}},
             return_document=ReturnDocument.AFTER, projection={"version": 1})
         return stored["version"]
 
