@@ -12,7 +12,8 @@ POLL_MS = 50
 
 
 class PlaybackBridge(QObject):
-    """Owns a ``PlaybackEngine`` fed by a ``PlayQueue`` (``engine_options`` go to the engine).
+    """Owns a ``PlaybackEngine`` fed by a ``PlayQueue`` (``engine_options`` go to the engine): when
+    a track ends the engine takes ``PlayQueue.next_on_end`` (repeat "one" replays it).
 
     Signals
     -------
@@ -70,7 +71,7 @@ class PlaybackBridge(QObject):
         self.engine.volume = volume
 
     def next(self) -> bool:
-        """Play the head of the queue; ``False`` when it is empty."""
+        """Play what comes next (queued, the list's next, the radio's pick); ``False`` if nothing."""
         item = self.queue.pop_next()
         if item is None:
             return False
