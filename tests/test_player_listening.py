@@ -197,17 +197,22 @@ def test_likes_are_published_and_shown_at_once_in_every_place(make_window, bus, 
     click(qtbot, window.transport.like_button)  # unlike the playing track
     assert track.id not in window.library.history.liked and not window.transport.like_button.isChecked()
     sidebar = window.sidebar
+    assert bus.flush(30)  # the likes' own recommendations may refill the sidebar: let them land
     qtbot.waitUntil(lambda: sidebar.list.count() > 0, timeout=20000)
-    rec = sidebar.recommendations()[0]
     heart = heart_rect(sidebar.list.visualItemRect(sidebar.list.item(0)))
-    qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=heart.center())
+    with qtbot.waitSignal(sidebar.likeRequested) as liked:
+        qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton, pos=heart.center())
+    rec, heart_on = liked.args  # a heart that was already set is cleared instead
     qtbot.waitUntil(lambda: not sidebar._click.isActive())  # a click that would queue has fired
-    assert rec["id"] in window.library.history.liked and not window.queue.items()  # liked, not queued
+    assert (rec["id"] in window.library.history.liked) == heart_on and not window.queue.items()
     stored = [e for e in events(bus, library, window) if e[0] in ("like", "unlike")]
-    assert stored == [("like", track.id), ("like", other.id), ("unlike", track.id), ("like", rec["id"])]
+    assert stored == [("like", track.id), ("like", other.id), ("unlike", track.id),
+                      ("like" if heart_on else "unlike", rec["id"])]
     again = make_window(bus)  # a new session reads the hearts the events stored
     loaded(qtbot, again)
-    assert other.id in again.library.history.liked and track.id not in again.library.history.liked
+    assert track.id not in again.library.history.liked
+    assert (rec["id"] in again.library.history.liked) == heart_on
+    assert other.id in again.library.history.liked or other.id == rec["id"]
 
 
 def test_more_like_this_fills_the_sidebar_and_start_radio_plays_from_it(make_window, bus, qtbot):
