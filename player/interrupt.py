@@ -11,7 +11,7 @@ import signal
 import socket
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 
 
 class QuitOnSignal(QObject):
@@ -50,4 +50,7 @@ class QuitOnSignal(QObject):
         self.received.append(signum)
         for other in self.SIGNALS:  # the next one is not ignored: the default action ends us
             signal.signal(other, signal.SIG_DFL)
-        self._quit()
+        # Not from inside the handler: it interrupts whatever Python code ran (perhaps holding
+        # the play queue's lock), and closing the window takes that lock again. The event loop
+        # runs it next, from a clean stack.
+        QTimer.singleShot(0, self._quit)
