@@ -4,7 +4,8 @@ For every seed track (every ``--every``-th of the corpus) each variant picks ``-
 
 - radio: a session through ``recommend_for_event`` (the worker's code path): a ``seed`` event,
   then each time the first radio pick is played (a ``play`` event) and the next answer is taken;
-- radio with at most 3 per album in any 5, and in album mode (the artist/album caps lifted);
+- radio with at most 3 per album (and artist) in any 5, and in album mode (caps lifted);
+  untagged, a track's artist is its folder too, so both caps bind;
 - plain top-k: the seed's top ``--picks`` from ``Recommender.recommend`` (no caps), in order;
 - random: tracks drawn without repeats (mean of 20 draws).
 
@@ -107,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--every", type=int, default=4, help="every n-th track is a seed")
     parser.add_argument("--picks", type=int, default=20)
+    parser.add_argument("--only", help="run only the variants whose name contains this")
     args = parser.parse_args()
     root = ensure_corpus()
     stripped = stripped_copy(root, CACHE / "corpus-stripped")
@@ -124,7 +126,8 @@ def main() -> None:
         "radio (default: <= 2 per album in 5)": [radio_variant(store, album_of, args.picks,
                                                                RadioOptions())],
         "radio, <= 3 per album in 5": [radio_variant(store, album_of, args.picks,
-                                                     RadioOptions(max_per_album=3))],
+                                                     RadioOptions(max_per_album=3,
+                                                                  max_per_artist=3))],
         "radio, album mode (caps lifted)": [radio_variant(store, album_of, args.picks,
                                                           RadioOptions.for_mode("album"))],
         "plain top-k": [top_k_variant(store, args.picks)],
@@ -135,6 +138,8 @@ def main() -> None:
     print(f"{'variant':<38} {'seed-album share':>16} {'x chance':>9} {'run in 5: mean':>15} "
           f"{'max':>4} {'share, 3 skipped':>17}")
     for name, variants in rows.items():
+        if args.only and args.only not in name:
+            continue
         r = evaluate(variants, seeds, album_of)
         print(f"{name:<38} {r['share']:>16.3f} {r['share'] / chance:>9.2f} {r['run_mean']:>15.2f} "
               f"{r['run_max']:>4d} {r['skipped']:>17.3f}", flush=True)
