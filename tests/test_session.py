@@ -43,6 +43,24 @@ def test_the_latest_like_or_unlike_wins_whatever_the_arrival_order(store):
     assert store.db.likes.count_documents({}) == 3  # one document per track
 
 
+def test_recent_tracks_are_the_plays_and_skips_newest_first(store):
+    state = session_state(store)
+    for event in (_event("play", "t1", 1), _event("like", "t2", 2), _event("skip", "t3", 3),
+                  _event("seed", "t4", 4), _event("unlike", "t5", 5)):
+        state.record(event)
+    assert store.recent_track_ids("s1") == ["t3", "t1"]
+
+
+def test_the_latest_recommendations_of_all_sessions_come_from_an_index(store):
+    for i in range(20):
+        store.save_recommendations(f"s{i}", {"computed_at": float(i)})
+    cursor = store.recommendations.find({}, {"session_id": 1}).sort("computed_at", -1).limit(1)
+    plan = str(cursor.explain()["queryPlanner"]["winningPlan"])
+    assert "'IXSCAN'" in plan and "'SORT'" not in plan and "'COLLSCAN'" not in plan
+    assert next(store.recommendations.find({}, {"session_id": 1}).sort(
+        "computed_at", -1).limit(1))["session_id"] == "s19"
+
+
 def test_seeds_add_up_until_the_session_plays_then_start_over(store):
     state = SessionState(store)
     state.record(_event("seed", "a", 1))

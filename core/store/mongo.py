@@ -31,7 +31,7 @@ SCHEMA_VERSION = 2
 #: Fields a recommendation needs from a candidate; everything heavy stays on the server.
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
                     "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
-                    "features.vector": 1}
+                    "features.vector": 1, "loudness.integrated_lufs": 1}
 #: Largest document MongoDB accepts (16 MiB).
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 #: Ids per ``$in`` query when streaming many documents by id.
@@ -135,6 +135,9 @@ class MongoStore:
         self.plays.create_index([("session_id", ASCENDING), ("ts", DESCENDING)])
         self.plays.create_index([("event_id", ASCENDING)], unique=True)
         self.recommendations.create_index([("session_id", ASCENDING)], unique=True)
+        # The web page's latest answer of all sessions (with players running it asks the unique
+        # session_id index for their one document each: a compound index would add nothing).
+        self.recommendations.create_index([("computed_at", DESCENDING)])
         self.meta.update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
 
     def close(self) -> None:
@@ -392,8 +395,9 @@ class MongoStore:
 
     @_guard("reading plays")
     def recent_track_ids(self, session_id: str, limit: int = 50) -> list[str]:
-        """Tracks the session played or skipped most recently."""
-        cursor = self.plays.find({"session_id": session_id}, {"track_id": 1},
+        """Tracks the session played or skipped most recently (likes and seeds are not listening)."""
+        cursor = self.plays.find({"session_id": session_id, "type": {"$in": ["play", "skip"]}},
+                                 {"track_id": 1},
                                  sort=[("ts", DESCENDING)], limit=limit)
         return [d["track_id"] for d in cursor]
 
