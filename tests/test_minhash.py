@@ -1,5 +1,9 @@
 """Shingles, MinHash and LSH bands with known overlaps."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -51,3 +55,12 @@ def test_codebook_round_trip_and_words():
     again = shingles.Codebook.from_doc(book.to_doc())
     words = [set(shingles.to_words(f, again)) for f in frames]
     assert all(len(w) == 1 for w in words) and len(set.union(*words)) == 3
+
+
+def test_analysis_processes_start_without_scikit_learn():
+    # Import workers load the pipeline; only index-time fits need scikit-learn (~1 s to import).
+    code = ("import sys, core.library.pipeline, core.similarity.recommend, core.worker; "
+            "print(sorted(m for m in sys.modules if m.startswith('sklearn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"

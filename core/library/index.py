@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
-import sklearn
 
 from core.audio.loudness import album_gain
 from core.similarity import clustering, minhash, shingles
@@ -152,6 +151,8 @@ def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
 def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.ClusterModel, int]:
     """Fit K-means on at most ``CLUSTER_FIT_MAX`` tracks spread over the library (ids are
     hashes, so every n-th id is an unbiased sample) and store it as the next version."""
+    import sklearn  # here: the import pipeline (and its analysis processes) loads this module
+
     ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1}, by_id=True)]
     step = -(-len(ids) // CLUSTER_FIT_MAX)
     _, vectors, tag_list = _cluster_inputs(store, {"_id": {"$in": ids[::step]}} if step > 1 else {})

@@ -11,9 +11,6 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
 
 TAG_DIMS = 32
 TAG_WEIGHTS = {"artist": 0.8, "album": 1.0, "genre": 0.4}
@@ -102,6 +99,8 @@ def fit(vectors: np.ndarray, tags: list[dict], *, seed: int = 0) -> tuple[Cluste
     model : ClusterModel
     labels : np.ndarray [shape=(n,), dtype=int]
     """
+    from sklearn.decomposition import PCA  # here: analysis processes import this module, not fit
+
     n = len(vectors)
     mean, scale = vectors.mean(axis=0), vectors.std(axis=0) + 1e-9
     dims = max(1, min(AUDIO_DIMS, n - 1, vectors.shape[1]))
@@ -116,6 +115,9 @@ def fit(vectors: np.ndarray, tags: list[dict], *, seed: int = 0) -> tuple[Cluste
 
 
 def _choose_k(points: np.ndarray, seed: int) -> tuple[int, np.ndarray, np.ndarray]:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
     n = len(points)
     if n < 4:
         return 1, np.zeros(n, dtype=int), points.mean(axis=0, keepdims=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import MiniBatchKMeans
 
 #: Histogram resolution of weighted shingles: a word covering share p yields round(p * units) copies.
 WEIGHT_UNITS = 400
@@ -65,6 +64,8 @@ def learn_codebook(frame_sets: list[np.ndarray], *, n_words: int = 64, per_track
     -------
     Codebook
     """
+    from sklearn.cluster import MiniBatchKMeans  # here: analysis processes only read codebooks
+
     if not frame_sets:
         raise ValueError("cannot learn a codebook from an empty library")
     rng = np.random.default_rng(seed)
