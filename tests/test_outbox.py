@@ -98,6 +98,20 @@ def test_outbox_holds_events_while_broker_is_down(tmp_path, library_store, caplo
         server.stop()
 
 
+@pytest.mark.parametrize("after_s", [0.2, 1.5])
+def test_closing_with_the_broker_gone_is_quick(tmp_path, after_s):
+    """The sender cannot be interrupted while it waits for a broker; that wait bounds a player's
+    teardown (it was 5 s: closes took 2-5 s)."""
+    publisher = EventPublisher(f"127.0.0.1:{free_port()}", "music_topic",
+                               Outbox(tmp_path / "outbox.db"), settled=lambda ids: set())
+    publisher.publish(make_event("play", "t1", "s1"))
+    time.sleep(after_s)  # inside the first connection attempt, or a later one
+    started = time.monotonic()
+    publisher.close()
+    assert time.monotonic() - started < 2.0
+    assert Outbox(tmp_path / "outbox.db").backlog().unsent == 1  # kept for the next run
+
+
 def test_acknowledged_events_survive_a_broker_restart(broker, library_store):
     """The in-memory broker forgets what it acknowledged; the outbox sends it again."""
     publisher = EventPublisher(_address(broker), "music_topic", Outbox(broker.folder / "o.db"),

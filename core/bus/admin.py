@@ -11,11 +11,22 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from core.errors import BusError
 
 
-def create_missing_topics(bootstrap: str, wanted: dict[str, int]) -> None:
+def create_missing_topics(bootstrap: str, wanted: dict[str, int], *,
+                          bootstrap_timeout_ms: int = 5000) -> None:
     """Create each topic of ``wanted`` (``{name: partitions}``) that does not exist yet.
 
     Existing topics are left as they are: the local broker cannot add partitions later, so
     choose the count for the most consumers you expect when a topic is first created.
+
+    Parameters
+    ----------
+    bootstrap : str
+        Kafka bootstrap servers.
+    wanted : dict
+        ``{topic: partitions}``.
+    bootstrap_timeout_ms : int
+        How long to wait for the broker: callers that retry with their own backoff pass
+        ``core.bus.clients.BOOTSTRAP_TIMEOUT_MS``; one-shot commands keep the longer default.
 
     Raises
     ------
@@ -23,10 +34,9 @@ def create_missing_topics(bootstrap: str, wanted: dict[str, int]) -> None:
         If the broker cannot be reached or refuses.
     """
     try:
-        # A short bootstrap timeout (kafka-python's default is 30 s): callers retry with their
-        # own backoff, and a publisher or worker waiting for a restarted broker should see it soon.
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000,
-                                 bootstrap_timeout_ms=5000, client_id="encore-admin")
+                                 bootstrap_timeout_ms=bootstrap_timeout_ms,
+                                 client_id="encore-admin")
     except KafkaError as exc:
         raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
     try:

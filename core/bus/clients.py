@@ -8,6 +8,12 @@ import threading
 from kafka import KafkaProducer
 
 log = logging.getLogger("encore.bus")
+#: How long a client waits for its first contact with the broker (kafka-python's default is
+#: 30 s). Short, because its callers retry with their own backoff and a client stuck in this
+#: wait cannot be interrupted: closing a publisher whose broker is gone waits for it (5 s made a
+#: player's teardown take 2-5 s, 1 s takes at most about 1 s). A broker on a LAN, or one just
+#: restarted, answers in well under that.
+BOOTSTRAP_TIMEOUT_MS = 1000
 
 
 class Backoff:
@@ -50,11 +56,11 @@ def new_producer(bootstrap: str, *, ordered: bool = False) -> KafkaProducer:
     Raises
     ------
     KafkaError
-        If the broker cannot be reached within 5 s.
+        If the broker cannot be reached within ``BOOTSTRAP_TIMEOUT_MS``.
     """
     extra = {"max_in_flight_requests_per_connection": 1, "retries": 0} if ordered else {}
     return KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=5000,
-                         max_block_ms=5000, bootstrap_timeout_ms=5000, **extra)
+                         max_block_ms=5000, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS, **extra)
 
 
 def close_quietly(client, timeout_s: float) -> None:
