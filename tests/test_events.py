@@ -1,11 +1,14 @@
-"""Event validation: values Python's JSON accepts but an event must not carry."""
+"""Event validation (values Python's JSON accepts but an event must not carry), and the
+in-process bus that handles events where no broker runs."""
 
 import json
 
 import pytest
 
+from core.bus.memory import InProcessBus
 from core.errors import EventError
 from core.events import make_event, parse_event
+from core.store.session_state import session_state
 
 
 def _payload(**change) -> bytes:
@@ -37,3 +40,19 @@ def test_a_valid_event_round_trips():
 def test_make_event_refuses_a_non_finite_position():
     with pytest.raises(EventError, match="position_s"):
         make_event("play", "t1", "s1", float("nan"))
+
+
+def test_in_process_bus_hands_subscribers_no_empty_answer(store):
+    """An unlike stores its effect but has no recommendations: subscribers get nothing (a ``None``
+    they read killed the bus thread, and every later event was lost)."""
+    store.tracks.insert_many([{"_id": t, "path": f"/m/{t}.ogg"} for t in ("t1", "t2")])
+    received = []
+    bus = InProcessBus(store)
+    bus.subscribe(lambda doc: received.append(doc["session_id"]))
+    for track in ("t1", "t2"):
+        bus.publish(make_event("unlike", track, "s1"))
+    assert bus.flush(timeout=30)
+    bus.close()
+    assert received == []
+    assert store.db.likes.count_documents({"liked": False}) == 2  # both events were processed
+    assert session_state(store).liked(["t1", "t2"]) == set()

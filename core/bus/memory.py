@@ -63,14 +63,25 @@ class InProcessBus:
     def _run(self) -> None:
         while (event := self._queue.get()) is not None:
             try:
-                doc = recommend_for_event(self.store, self.recommender, event, k=self.k)
-            except (NotFoundError, StoreError) as exc:
-                log.warning("event for %s not processed: %s", event.track_id, exc)
-            except Exception:  # the bus thread must outlive a bug in one event's processing
-                log.exception("event for %s failed", event.track_id)
-            else:
-                for callback in self._subscribers:
-                    callback(doc)
+                self._handle(event)
             finally:
                 self._queue.task_done()
         self._queue.task_done()
+
+    def _handle(self, event: PlayEvent) -> None:
+        """Process one event and hand its recommendations to the subscribers, if it has any."""
+        try:
+            doc = recommend_for_event(self.store, self.recommender, event, k=self.k)
+        except (NotFoundError, StoreError) as exc:
+            log.warning("event for %s not processed: %s", event.track_id, exc)
+            return
+        except Exception:  # the bus thread must outlive a bug in one event's processing
+            log.exception("event for %s failed", event.track_id)
+            return
+        if doc is None:  # an event that needs no answer (an unlike)
+            return
+        for callback in self._subscribers:
+            try:
+                callback(doc)
+            except Exception:  # nor may one subscriber's bug stop the others or the thread
+                log.exception("a recommendations subscriber failed on %s", event.track_id)
