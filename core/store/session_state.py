@@ -4,10 +4,15 @@ Collections (beside the store's ``plays``, which holds every event once, keyed b
 
 - ``likes``: one document per track, ``{_id: track id, liked, ts}``; the latest like or unlike
   (by event time) wins, whatever order they arrive in.
-- ``track_stats``: per-track counters ``{_id, plays, skips, last_played, last_skipped}``, updated
-  only when ``record_play`` stored an event for the first time, so re-delivery counts nothing twice.
+- ``track_stats``: per-track counters ``{_id, plays, skips, last_played, last_skipped}``, each a
+  count of the track's stored events of that kind (recounted, never incremented), so a
+  re-delivery counts nothing twice and a count missed in a crash comes right again.
 - ``sessions``: a session's seed set ``{_id: session id, seeds, seed_ts}`` from ``seed`` events:
   seeds given one after another (no play in between) add up; a seed after a play starts over.
+
+Storing an event and applying it are separate writes (no transactions on the local server), so
+each effect is applied again whenever the event is delivered again, in a form that cannot count
+twice: a worker killed between the two writes leaves nothing missing once the event comes back.
 """
 
 from __future__ import annotations
@@ -86,29 +91,41 @@ class SessionState:
         """Indexes for the Liked and Recently played views (idempotent)."""
         self.likes.create_index([("liked", ASCENDING), ("ts", DESCENDING)])
         self.stats.create_index([("last_played", DESCENDING)])
+        self.store.plays.create_index([("track_id", ASCENDING), ("type", ASCENDING)])
 
     @_guard("recording an event")
     def record(self, event: PlayEvent) -> bool:
         """Store an event once and apply it to likes, counters and seeds.
 
+        The effects are applied on every delivery, idempotently: the latest like by event time
+        wins, counters are recounted from the stored events, a seed is added only if the session's
+        seeds are older than it. So a crash after the event was stored and before its effects
+        were is made good by the re-delivery (for counters, by the track's next event too).
+
         Returns
         -------
         bool
-            ``False`` if the event had been stored before (a re-delivery): nothing changes.
+            ``False`` if the event had been stored before (a re-delivery).
         """
         new = self.store.record_play(event.as_doc())
-        if not new:
-            return False
         if event.type in ("like", "unlike"):
             self._set_liked(event.track_id, event.type == "like", event.ts)
         elif event.type == "seed":
-            self._add_seed(event)
+            self._add_seed(event, redelivered=not new)
         else:
-            stamp = "last_played" if event.type == "play" else "last_skipped"
-            self.stats.update_one({"_id": event.track_id},
-                                  {"$inc": {f"{event.type}s": 1}, "$max": {stamp: event.ts}},
-                                  upsert=True)
-        return True
+            self._count(event)
+        return new
+
+    def _count(self, event: PlayEvent) -> None:
+        field, stamp = ("plays", "last_played") if event.type == "play" else ("skips", "last_skipped")
+        count = self.store.plays.count_documents({"track_id": event.track_id, "type": event.type})
+        # $max: a worker that counted before another one stored its event must not lower the
+        # count (the one that stored last counts them all).
+        update = {"$max": {field: count, stamp: event.ts}}
+        try:
+            self.stats.update_one({"_id": event.track_id}, update, upsert=True)
+        except DuplicateKeyError:  # two first events of a track at once: the other created it
+            self.stats.update_one({"_id": event.track_id}, update)
 
     def _set_liked(self, track_id: str, liked: bool, ts: float) -> None:
         # Matches only if nothing newer is stored; otherwise the upsert collides on _id, which
@@ -117,8 +134,10 @@ class SessionState:
             self.likes.update_one({"_id": track_id, "ts": {"$lte": ts}},
                                   {"$set": {"liked": liked, "ts": ts}}, upsert=True)
 
-    def _add_seed(self, event: PlayEvent) -> None:
+    def _add_seed(self, event: PlayEvent, *, redelivered: bool) -> None:
         current = self.sessions.find_one({"_id": event.session_id}) or {}
+        if redelivered and current.get("seed_ts", float("-inf")) >= event.ts:
+            return  # applied before, or a later seed set replaced it
         last = self.store.plays.find_one({"session_id": event.session_id,
                                           "type": {"$in": list(LISTENED)}},
                                          {"ts": 1}, sort=[("ts", DESCENDING)])
