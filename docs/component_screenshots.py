@@ -43,23 +43,6 @@ from player.widgets.browser import HEADER_COVER, BrowserPane
 from player.widgets.welcome import WelcomePage
 
 OUT = Path(__file__).resolve().parent
-#: Style for the new widgets' object names (to be appended to resources/style.qss).
-EXTRA_QSS = """
-#albumTitle { color: #ffffff; font-size: 20pt; font-weight: 700; }
-#welcomeTitle { font-size: 24pt; font-weight: 700; }
-#albumArtist { color: #c4b5fd; font-size: 11pt; }
-#albumSummary, #settingsHint, #welcomeText { color: #a8a3bd; }
-#welcomeText { font-size: 11pt; }
-#dropText { font-size: 13pt; color: #e9e7f2; }
-#browseList::item { border-radius: 8px; padding: 4px; }
-#browseList::item:selected { background: #3b2f63; }
-#browseTabs { font-weight: 600; }
-QSpinBox { background: #211f2c; border: 1px solid #2e2a40; border-radius: 4px; padding: 3px 6px; }
-QListView::indicator { width: 14px; height: 14px; border: 1px solid #4a4560; border-radius: 3px;
-  background: #211f2c; }
-QListView::indicator:checked { background: #8b5cf6; border-color: #8b5cf6; }
-#libraryFolders::item { padding: 3px; }
-"""
 GAMES = {"hedgewars-data": "Hedgewars", "supertux-data": "SuperTux",
          "supertuxkart-data": "SuperTuxKart", "wesnoth-1.16-music": "Wesnoth",
          "widelands-data": "Widelands"}
@@ -191,7 +174,7 @@ def welcome_shot(app: QApplication) -> None:
 
 def main() -> int:
     app = QApplication.instance() or QApplication([])
-    app.setStyleSheet(style_sheet() + EXTRA_QSS)
+    app.setStyleSheet(style_sheet())
     with tempfile.TemporaryDirectory(prefix="encore-shots-") as scratch:
         albums_shot(app, Path(scratch))
         welcome_shot(app)

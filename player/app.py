@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.config import load_config
@@ -49,6 +48,30 @@ def smoke_test(path: str) -> int:
     return 0 if started and status.state == "stopped" and status.error is None else 1
 
 
+def attach_remote(backend, window):
+    """Let the web page drive ``window`` (``encore web``'s "queue this track"), when a Kafka broker
+    carries the commands.
+
+    Parameters
+    ----------
+    backend : Backend
+    window : MainWindow
+        Its ``enqueueRequested`` is emitted on the listener's thread (a queued signal: the window
+        queues the track on its own thread).
+
+    Returns
+    -------
+    PlayerRemote or None
+        Close it before ``backend.close()``; ``None`` with the in-process bus.
+    """
+    if backend.bootstrap is None:
+        return None
+    from core.bus.player_commands import PlayerRemote
+
+    return PlayerRemote(backend.store, backend.bootstrap, window.session.session_id,
+                        window.enqueueRequested.emit)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the player.
 
@@ -70,25 +93,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     from player.backend import connect_backend
     from player.interrupt import QuitOnSignal
     from player.main_window import MainWindow
-    from player.resources import style_sheet
+    from player.settings import window_state
+    from player.window_desktop import apply_theme
 
-    app.setStyleSheet(style_sheet())
+    config = load_config()
     try:
-        backend = connect_backend(load_config(), start_worker=not args.no_worker)
+        backend = connect_backend(config, start_worker=not args.no_worker)
     except EncoreError as exc:
         QMessageBox.critical(None, "Encore", f"Encore cannot start: {exc}")
         return 2
-    window = MainWindow(backend, QSettings())
+    window = MainWindow(backend, window_state(config))
+    apply_theme(window.desktop.preferences.theme)
     window.show()
+    window.desktop.start()  # tray icon and MPRIS (without a session bus: one log line)
     # Ctrl-C in the terminal (SIGINT to the whole process group) or SIGTERM: close cleanly.
     quitter = QuitOnSignal(lambda: (window.close(), app.quit()), app)  # noqa: F841 (kept alive)
-    # Remote "queue this track" commands (``encore web``) attach here: their listener thread
-    # emits window.enqueueRequested(track_id) (a queued signal: the window queues it on this
-    # thread), e.g. core.bus.player_commands.PlayerRemote(backend.store, backend.bootstrap,
-    # window.session.session_id, window.enqueueRequested.emit), closed before backend.close().
+    remote = attach_remote(backend, window)
     logging.getLogger("encore.player").info("player ready (pid %d)", os.getpid())
     try:
         return app.exec()
     finally:
+        if remote is not None:
+            remote.close()
         backend.close()
 

@@ -23,10 +23,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``encore``."""
     multiprocessing.freeze_support()  # import worker processes of a frozen app start here
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["_secantusd"]:  # the local database, started by a frozen app (see core.services)
-        from core.dbserver import main as dbserver_main
-
-        return dbserver_main(args[1:])
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
         return _run_player(args)  # no subcommand: the desktop player, with its own options
     return cli_main(args)

@@ -1,22 +1,23 @@
-"""The main window: library, queue, recommendations and transport, wired to the engine."""
+"""The main window: library (tracks and browse), queue, recommendations and transport, wired to the
+engine. Menus, the library area and the desktop (settings, tray, MPRIS) live in ``window_*``."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from core.audio.tags import cover_art
+from core.audio.covers import cover_cache_dir
 from core.library.catalog import TrackRow
 from core.playback.listening import ListeningSession
-from core.playback.playorder import REPEAT_MODES
 from core.playback.playqueue import QUEUED, RADIO, PlayQueue
 from core.playback.source import PlayItem
 from player.backend import Backend
 from player.bridge import PlaybackBridge
-from player.dialogs import ServicesDialog, services_text, show_about
+from player.covers import CoverLoader
+from player.dialogs import ServicesDialog, services_text
 from player.feed import RecommendationFeed
 from player.history import ListeningHistory
 from player.loader import LibraryLoader
@@ -29,10 +30,14 @@ from player.widgets.health import HealthLabel
 from player.widgets.library_view import LibraryView
 from player.widgets.queue_view import QueueView
 from player.widgets.sidebar import RecommendationSidebar
-from player.widgets.transport import TransportBar
+from player.widgets.transport import COVER, TransportBar
+from player.widgets.welcome import DropTarget
+from player.window_browse import LibraryPages, import_root
+from player.window_desktop import Desktop
+from player.window_menus import build_menus
+from player.window_state import restore_queue, restore_state, save_state
 from player.wizard import ImportWizard
 
-SEEK_STEP_S = 5.0
 #: Tracks the sidebar and the radio never offer again within a session (the play window).
 RECENT = 50
 SIDEBAR_SIZE = 5
@@ -44,11 +49,12 @@ class MainWindow(QMainWindow):
     Parameters
     ----------
     backend : Backend
-        Store, event bus and configuration.
+        Store, event bus and configuration (the settings live in its data folder).
     settings : QSettings
-        Geometry, volume and queue survive restarts here.
+        Geometry, volume and queue survive restarts here (``player.settings.window_state``).
     playback : dict, optional
-        Options of the playback engine (device, buffer sizes).
+        Options of the playback engine (device, buffer sizes); by default the device is the one
+        chosen in the settings.
     feed_timeout_s : float, optional
         How long the sidebar waits for the worker.
 
@@ -66,14 +72,20 @@ class MainWindow(QMainWindow):
         self.backend, self.settings = backend, settings
         self.setWindowTitle("Encore")
         self.setWindowIcon(icon("encore"))
+        self.desktop = Desktop(self)
+        self.device_fixed = playback is not None and "device" in playback
         self.queue = PlayQueue()
-        self.bridge = PlaybackBridge(self.queue, self, **(playback or {}))
+        self.bridge = PlaybackBridge(self.queue, self, **{
+            "device": self.desktop.preferences.output_device, **(playback or {})})
         self.session = ListeningSession(backend.bus)
         kwargs = {} if feed_timeout_s is None else {"timeout_s": feed_timeout_s}
         self.feed = RecommendationFeed(backend.store, self.session.session_id, bootstrap=backend.bootstrap,
                                        bus=backend.bus, parent=self, **kwargs)
+        self.covers = CoverLoader(cover_cache_dir(backend.config), parent=self)
         self.library = LibraryModel(self)
         self.library_view = LibraryView(self.library)
+        self.pages = LibraryPages(self.library_view, self.covers)
+        self.browser = self.pages.browser
         self.queue_view = QueueView(QueueModel(self.queue, self))
         self.sidebar = RecommendationSidebar()
         self.sidebar.liked = self.library.history.liked
@@ -81,14 +93,15 @@ class MainWindow(QMainWindow):
         self.radio = Radio(self.queue, self._item_for, lambda: self.excluded_ids(radio=False), self)
         self.status_label = QLabel("Loading library…", objectName="statusText")
         self.health = HealthLabel()
+        self.drops = DropTarget(self)
         self.wizard: ImportWizard | None = None
         self._recs: tuple[list[dict], str] = ([], "")
         self.supervisor = (WorkerSupervisor(backend.spawn_worker, self)
                            if backend.spawn_worker is not None else None)
         self._layout()
-        self._menus()
+        build_menus(self)
         self._connect()
-        self._restore()
+        restore_state(self)
         self._watch_health()
         self.reload_library()
 
@@ -99,7 +112,7 @@ class MainWindow(QMainWindow):
         side.addWidget(self.queue_view)
         side.setSizes([420, 260])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.library_view)
+        self.splitter.addWidget(self.pages)
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
@@ -113,44 +126,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.health)
-
-    def _menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&Import folder…", self.open_import_wizard, QKeySequence("Ctrl+I"))
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        play = bar.addMenu("&Playback")
-        self._action(play, "Play/Pause", self.bridge.toggle, QKeySequence(Qt.Key.Key_Space))
-        self._action(play, "Next", self.next_track, QKeySequence("Ctrl+Right"))
-        self._action(play, "Previous", self.previous_track, QKeySequence("Ctrl+Left"))
-        self._action(play, "Seek forward", lambda: self.seek_by(SEEK_STEP_S), QKeySequence(Qt.Key.Key_Right))
-        self._action(play, "Seek back", lambda: self.seek_by(-SEEK_STEP_S), QKeySequence(Qt.Key.Key_Left))
-        play.addSeparator()
-        self._action(play, "Like / unlike the playing track", self.toggle_like_current,
-                     QKeySequence("Ctrl+L"))
-        self._action(play, "More like the playing track", self.more_like_current)
-        self._action(play, "Start radio from the playing track", self.radio_from_current)
-        library = bar.addMenu("&Library")
-        self._action(library, "&Find…", self.library_view.focus_search, QKeySequence.StandardKey.Find)
-        self._action(library, "&Reload", self.reload_library, QKeySequence.StandardKey.Refresh)
-        self._action(library, "&Services status", self.show_services)
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&About Encore", lambda: show_about(self))
-
-    def _action(self, menu, text: str, slot, shortcut: QKeySequence | None = None) -> QAction:
-        action = QAction(text, self)
-        action.triggered.connect(slot)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-            # Window-wide, but a focused text field keeps Space and the arrows.
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        menu.addAction(action)
-        return action
+        self.drops.watch(self)
 
     def _connect(self) -> None:
         self._connect_playback()
         self._connect_views()
+        self._connect_library()
 
     def _connect_playback(self) -> None:
         t, b = self.transport, self.bridge
@@ -168,14 +149,16 @@ class MainWindow(QMainWindow):
         b.stateChanged.connect(self._state_changed)
         b.trackStarted.connect(self._track_started)
         b.errorOccurred.connect(lambda message: self.statusBar().showMessage(f"Playback: {message}", 8000))
+        b.stateChanged.connect(lambda state: state == "stopped" and self.desktop.switch_device())
+        self.covers.ready.connect(self._cover_ready)
 
     def _connect_views(self) -> None:
         lv = self.library_view
         lv.playRequested.connect(self.play_row)
-        lv.playNextRequested.connect(lambda rows: self.queue.insert_next(r.play_item() for r in rows))
-        lv.queueRequested.connect(lambda rows: self.queue.add(r.play_item() for r in rows))
+        lv.playNextRequested.connect(self.play_next)
+        lv.queueRequested.connect(self.add_to_queue)
         lv.radioRequested.connect(self.start_radio)
-        lv.moreLikeRequested.connect(lambda row: self.more_like(row.play_item()))
+        lv.moreLikeRequested.connect(lambda row: self.more_like(self.item_of(row)))
         lv.likeRequested.connect(lambda row, liked: self.set_liked(row.id, liked))
         self.feed.waiting.connect(self.sidebar.show_waiting)
         self.feed.received.connect(self._recommendations)
@@ -187,6 +170,15 @@ class MainWindow(QMainWindow):
         self.queue_view.model.modelReset.connect(self._show_sidebar)
         self.enqueueRequested.connect(lambda track_id: self.enqueue(track_id))
 
+    def _connect_library(self) -> None:
+        self.browser.playRequested.connect(self.play_tracks)
+        self.browser.playNextRequested.connect(self.play_next)
+        self.browser.queueRequested.connect(self.add_to_queue)
+        self.pages.importRequested.connect(lambda: self.open_import_wizard())
+        self.pages.pathsDropped.connect(self.import_paths)
+        self.drops.pathsDropped.connect(self.import_paths)
+        self.desktop.libraryChanged.connect(self.reload_library)
+
     def _watch_health(self) -> None:
         self.feed.problem.connect(lambda problem: self.health.report("feed", problem))
         if self.backend.bootstrap is None:
@@ -197,13 +189,30 @@ class MainWindow(QMainWindow):
             self.supervisor.start()
 
     # -- playback ----------------------------------------------------------------------------
+    def item_of(self, row: TrackRow) -> PlayItem:
+        """A library row as something to play (with the ReplayGain the settings ask for)."""
+        return self.desktop.play_item(row)
+
     def play_row(self, row: TrackRow) -> None:
         """Play a library row now and continue through the rows as shown (sorted, filtered)."""
         rows = self.library.visible_tracks()
         index = next((i for i, r in enumerate(rows) if r.id == row.id), None)
         if index is None:  # not shown (any more): play it alone
             rows, index = [row], 0
-        self._leave_for(self.queue.start([r.play_item() for r in rows], index))
+        self.play_tracks(rows, index)
+
+    def play_tracks(self, rows: list[TrackRow], start: int) -> None:
+        """Play ``rows[start]`` now and continue through ``rows`` in their order (an album in disc
+        and track order, from the browse pane)."""
+        self._leave_for(self.queue.start([self.item_of(r) for r in rows], start))
+
+    def play_next(self, rows: list[TrackRow]) -> None:
+        """*Play next*: ``rows`` before what is queued."""
+        self.queue.insert_next(self.item_of(r) for r in rows)
+
+    def add_to_queue(self, rows: list[TrackRow]) -> None:
+        """*Add to queue*."""
+        self.queue.add(self.item_of(r) for r in rows)
 
     def play_item(self, item: PlayItem) -> None:
         """Play ``item`` now, on its own; the radio (if on) continues from it."""
@@ -240,16 +249,22 @@ class MainWindow(QMainWindow):
         self.library.history.note_play(item.track_id, time.time())
         self.library.history_changed(item.track_id)
         self.feed.expect(item)
-        self.transport.show_item(item, self._cover(item))
+        self.transport.show_item(item)
+        self._show_cover(item)
         self.transport.show_liked(item.track_id in self.library.history.liked)
         self.queue_view.now.show_item(item)
         self.setWindowTitle(f"{item.title} — Encore")
 
-    def _cover(self, item: PlayItem) -> bytes | None:
-        try:
-            return cover_art(item.path)
-        except OSError:
-            return None
+    def _show_cover(self, item: PlayItem) -> None:
+        """The playing track's cover, once the cover loader has it (off the UI thread)."""
+        pixmap = self.covers.thumbnail(item.path, COVER)
+        if pixmap is not None:
+            self.transport.cover.setPixmap(pixmap)
+
+    def _cover_ready(self, track: str, size: int) -> None:
+        current = self.bridge.current
+        if size == COVER and current is not None and current.path == track:
+            self._show_cover(current)
 
     def _state_changed(self, state: str) -> None:
         self.transport.show_state(state)
@@ -263,7 +278,7 @@ class MainWindow(QMainWindow):
         """Play ``row`` and let the radio follow from it (the track seeds the session)."""
         self.transport.radio_button.setChecked(True)
         self.session.seeded(row.id)
-        self.play_item(row.play_item())
+        self.play_item(self.item_of(row))
 
     def more_like(self, item: PlayItem) -> None:
         """Show the top tracks like ``item``; the radio follows from it too."""
@@ -327,7 +342,7 @@ class MainWindow(QMainWindow):
 
     def _item_for(self, rec: dict) -> PlayItem | None:
         row = self.library.find(rec["id"])
-        return row.play_item() if row is not None else None
+        return self.item_of(row) if row is not None else None
 
     def enqueue(self, track_id: str, *, next_up: bool = False) -> bool:
         """Queue a library track by id (the sidebar's clicks; remote "queue this" commands).
@@ -340,7 +355,7 @@ class MainWindow(QMainWindow):
         row = self.library.find(track_id)
         if row is None:
             return False
-        (self.queue.insert_next if next_up else self.queue.add)([row.play_item()])
+        (self.play_next if next_up else self.add_to_queue)([row])
         return True
 
     def _queue_rec(self, rec: dict, *, next_up: bool) -> None:
@@ -353,9 +368,11 @@ class MainWindow(QMainWindow):
     def reload_library(self) -> None:
         """Read the library from the store (in the background)."""
         self.library.clear()
+        self.pages.clear()
         self.status_label.setText("Loading library…")
         loader = LibraryLoader(self.backend.store, self)
         loader.batch.connect(self.library.append)
+        loader.batch.connect(self.pages.append)
         loader.history.connect(self._history_loaded)
         loader.done.connect(self._library_loaded)
         loader.failed.connect(lambda message: self.status_label.setText(f"Library unavailable: {message}"))
@@ -373,71 +390,46 @@ class MainWindow(QMainWindow):
     def _library_loaded(self, total: int) -> None:
         self.status_label.setText(f"{total:,} tracks" if total else
                                   "The library is empty: File → Import folder… to add music.")
+        self.pages.show_loaded(total)
         if not len(self.queue):
-            self._restore_queue()
+            restore_queue(self)
+        if self.desktop.watcher is None:
+            self.desktop.start_watcher()
 
-    def open_import_wizard(self) -> ImportWizard:
-        """File → Import folder…"""
-        self.wizard = ImportWizard(self.backend.store, str(self.backend.config.library_dir), parent=self)
+    def open_import_wizard(self, folder: str = "") -> ImportWizard:
+        """File → Import folder… (``folder``: the folder to propose)."""
+        if self.wizard is not None and self.wizard.isVisible():
+            self.wizard.reject()
+        self.wizard = ImportWizard(self.backend.store, str(self.backend.config.library_dir),
+                                   folder=folder, parent=self)
         self.wizard.finished.connect(lambda _result: self.reload_library())
         self.wizard.show()
         return self.wizard
+
+    def import_paths(self, paths: list[str]) -> ImportWizard:
+        """Files or folders were dropped: the import wizard opens on the folder holding them."""
+        return self.open_import_wizard(import_root(paths))
+
+    def find(self) -> None:
+        """Library → Find: the search field of the Tracks tab."""
+        self.pages.show_tracks()
+        self.library_view.focus_search()
 
     def show_services(self) -> None:
         """Library → Services status."""
         ServicesDialog(services_text(self.backend.config, self.backend.bootstrap,
                                      self.backend.mongo_uri), self).exec()
 
-    # -- persistence -------------------------------------------------------------------------
-    def _restore(self) -> None:
-        s = self.settings
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        splitter = s.value("window/splitter")
-        if isinstance(splitter, QByteArray):
-            self.splitter.restoreState(splitter)
-        volume = int(s.value("playback/volume", 80))
-        self.transport.volume.setValue(volume)
-        self.bridge.set_volume(volume / 100)
-        self.transport.shuffle_button.setChecked(_flag(s.value("playback/shuffle", False)))
-        repeat = str(s.value("playback/repeat", "off"))
-        self.transport.set_repeat(repeat if repeat in REPEAT_MODES else "off")
-        self.queue.set_repeat(self.transport.repeat)
-        self.transport.radio_button.setChecked(_flag(s.value("playback/radio", True)))
-        self.radio.set_enabled(self.transport.radio_button.isChecked())  # toggled only on a change
-
-    def _restore_queue(self) -> None:
-        ids = self.settings.value("playback/queue", []) or []
-        rows = [self.library.find(i) for i in ([ids] if isinstance(ids, str) else ids)]
-        self.queue.add(r.play_item() for r in rows if r is not None)
-
-    def save_settings(self) -> None:
-        """Window, volume and queue."""
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("playback/volume", self.transport.volume.value())
-        s.setValue("playback/shuffle", self.queue.shuffle)
-        s.setValue("playback/repeat", self.queue.repeat)
-        s.setValue("playback/radio", self.radio.enabled)
-        s.setValue("playback/queue", [item.track_id for item in self.queue.items()])
-        s.sync()
-
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_settings()
+        save_state(self)
         if self.wizard is not None:
             self.wizard.reject()
         if self.supervisor is not None:
             self.supervisor.stop()
+        self.desktop.close()
+        self.covers.close()
         # Quitting is not a skip: no event for the track that was playing.
         self.feed.close()
         self.bridge.close()
         super().closeEvent(event)
 
-
-def _flag(value) -> bool:
-    """A boolean from QSettings (INI files give back the strings "true" and "false")."""
-    return value if isinstance(value, bool) else str(value).lower() == "true"

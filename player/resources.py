@@ -21,6 +21,18 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resource_dir() / "icons" / f"{name}.svg"))
 
 
-def style_sheet() -> str:
-    """The application style sheet."""
-    return (resource_dir() / "style.qss").read_text()
+#: Style sheet file of each theme.
+THEME_FILES = {"dark": "style.qss", "light": "style-light.qss"}
+
+
+def style_sheet(theme: str = "dark") -> str:
+    """The application style sheet of ``theme`` (``"dark"`` or ``"light"``).
+
+    Raises
+    ------
+    ValueError
+        For another theme.
+    """
+    if theme not in THEME_FILES:
+        raise ValueError(f"theme must be one of {', '.join(THEME_FILES)}, not {theme!r}")
+    return (resource_dir() / THEME_FILES[theme]).read_text()
