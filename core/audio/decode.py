@@ -100,7 +100,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     check_readable(path)
     try:
         with as_decode_error(path):
-            info = sf.info(str(path))
+            # bytes, here and below: soundfile cannot encode a name that is not valid UTF-8
+            info = sf.info(os.fsencode(path))
     except DecodeError:
         # libsndfile knows no AAC or WMA; FFmpeg reads the container's header instead
         return _ffmpeg_probe(path)
@@ -137,7 +138,7 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         y = np.concatenate(list(_ffmpeg_blocks(path, stream.BLOCK_FRAMES)))
     else:
         with as_decode_error(path):
-            y, sr = sf.read(str(path), dtype="float32", always_2d=True)
+            y, sr = sf.read(os.fsencode(path), dtype="float32", always_2d=True)
     if y.shape[0] == 0:
         raise DecodeError(f"decoded to zero samples: {path}")
     if not np.isfinite(y).all():
@@ -167,7 +168,7 @@ def blocks(path: str | os.PathLike, *, blocksize: int, start: int = 0) -> Iterat
     if path.suffix.lower() in FFMPEG_EXTENSIONS:
         yield from _skip(_ffmpeg_blocks(path, blocksize), start)
         return
-    with as_decode_error(path), sf.SoundFile(str(path)) as handle:
+    with as_decode_error(path), sf.SoundFile(os.fsencode(path)) as handle:
         handle.seek(start)
         yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
 

@@ -8,6 +8,7 @@ refuses, while libsndfile reads them).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,8 @@ def open_sndfile(path: str | Path, *, blocksize: int = BLOCK_FRAMES) -> BlockStr
     from core.audio.decode import as_decode_error
 
     with as_decode_error(Path(path)):
-        handle = sf.SoundFile(str(path))
+        # bytes: libsndfile opens any name, also one that is not valid UTF-8
+        handle = sf.SoundFile(os.fsencode(path))
     return BlockStream(handle.samplerate, handle.channels, _sndfile_blocks(handle, blocksize, path),
                        "libsndfile", Path(path))
 
