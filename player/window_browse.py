@@ -86,6 +86,7 @@ class LibraryPages(QStackedWidget):
 
     def show_loaded(self, total: int) -> None:
         """The library finished loading: the welcome page if it is empty, else the tabs."""
+        self.browser.flush()
         self.setCurrentWidget(self.welcome_area if total == 0 else self.tabs)
 
     def showing_welcome(self) -> bool:

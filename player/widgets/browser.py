@@ -223,6 +223,12 @@ class BrowserPane(QWidget):
         self.index.add(rows, tags)
         self._refresh.start()
 
+    def flush(self) -> None:
+        """List what the batches brought now (the load finished: no need to wait for a pause)."""
+        if self._refresh.isActive():
+            self._refresh.stop()
+            self.show_category(self.category)
+
     def clear(self) -> None:
         """Forget the rows (before a reload)."""
         self.set_rows([])
