@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
 
 from core.playback.source import PlayItem, replaygain_factor
 from core.store.mongo import MongoStore
@@ -11,7 +12,50 @@ from core.store.paths import display
 
 #: Only what a library row shows: features, signatures and shingles stay in the database.
 ROW_FIELDS = {"_id": 1, "path": 1, "title": 1, "artist": 1, "album": 1, "genre": 1, "duration_s": 1,
-              "loudness.integrated_lufs": 1, "cluster": 1, "issues": 1, "replaygain": 1}
+              "loudness.integrated_lufs": 1, "cluster": 1, "issues": 1, "replaygain": 1,
+              "tags.tracknumber": 1, "tags.discnumber": 1, "tags.albumartist": 1, "tags.date": 1,
+              "tags.guessed": 1, "tags.tagged": 1}
+#: What an untagged track imported before ``tags.guessed`` existed took from its names.
+_OLD_GUESSES = ("title", "album")
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+@dataclass(frozen=True, slots=True)
+class RowTags(Mapping):
+    """The tags a library row orders and groups by; reads like the stored ``tags`` mapping
+    (``row.tags.get("discnumber")``) and has attributes.
+
+    ``guessed`` names the fields taken from the file and folder names (``"title"``, ``"album"``,
+    ``"tracknumber"``).
+    """
+
+    tracknumber: int | None = None
+    discnumber: int | None = None
+    albumartist: str | None = None
+    date: str | None = None
+    guessed: tuple[str, ...] = ()
+
+    @property
+    def year(self) -> int | None:
+        """The year of ``date`` (``"2004-05-06"`` → 2004)."""
+        match = _YEAR.match(self.date or "")
+        return int(match.group(0)) if match else None
+
+    def __getitem__(self, key: str):
+        if key not in _ROW_TAG_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_ROW_TAG_KEYS)
+
+    def __len__(self) -> int:
+        return len(_ROW_TAG_KEYS)
+
+
+_ROW_TAG_KEYS = tuple(f.name for f in fields(RowTags))
+#: Shared by every row whose document stores none of the fields (saves an object per row).
+NO_TAGS = RowTags()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +74,7 @@ class TrackRow:
     issues: tuple[str, ...]
     gain_db: float
     peak: float
+    tags: RowTags = NO_TAGS
 
     def play_item(self, *, preamp_db: float = 0.0) -> PlayItem:
         """The row as something to play, with its ReplayGain factor."""
@@ -48,7 +93,23 @@ def row_from_doc(doc: dict) -> TrackRow:
         duration_s=float(doc.get("duration_s") or 0.0),
         lufs=(doc.get("loudness") or {}).get("integrated_lufs"), cluster=doc.get("cluster"),
         issues=tuple(doc.get("issues") or ()), gain_db=float(gain.get("track_gain_db") or 0.0),
-        peak=float(gain.get("track_peak") or 0.0))
+        peak=float(gain.get("track_peak") or 0.0), tags=row_tags(doc.get("tags")))
+
+
+def row_tags(stored: dict | None) -> RowTags:
+    """``RowTags`` of a document's stored ``tags`` (``NO_TAGS`` when it has none)."""
+    if not stored:
+        return NO_TAGS
+    guessed = stored.get("guessed")
+    if guessed is None:  # imported before guesses were marked: an untagged file guessed both
+        guessed = () if stored.get("tagged", True) else _OLD_GUESSES
+    return RowTags(_number(stored.get("tracknumber")), _number(stored.get("discnumber")),
+                   stored.get("albumartist"), stored.get("date"), tuple(guessed))
+
+
+def _number(value) -> int | None:
+    # bool is an int: a stored ``true`` is no track number
+    return value if type(value) is int else None
 
 
 def iter_rows(store: MongoStore, *, batch: int = 2000) -> Iterator[list[TrackRow]]:

@@ -10,19 +10,40 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 
-from core.audio.quality import describe_issues
 from core.library.catalog import TrackRow
 from player.history import ListeningHistory
 from player.resources import icon
 
-COLUMNS = ("", "Title", "Artist", "Album", "Genre", "Duration", "Plays", "Last played", "Loudness",
-           "Cluster", "Issues")
-(LIKED, TITLE, ARTIST, ALBUM, GENRE, DURATION, PLAYS, LAST_PLAYED, LOUDNESS, CLUSTER,
- ISSUES) = range(len(COLUMNS))
+#: Every column, by the name the column chooser shows.
+COLUMNS = ("#", "Title", "Artist", "Album", "Album artist", "Year", "Disc", "Genre", "Duration",
+           "Plays", "Liked", "Last played", "Loudness", "Cluster", "Quality")
+(NUMBER, TITLE, ARTIST, ALBUM, ALBUM_ARTIST, YEAR, DISC, GENRE, DURATION, PLAYS, LIKED, LAST_PLAYED,
+ LOUDNESS, CLUSTER, QUALITY) = range(len(COLUMNS))
+#: What a listener sees before choosing: the engine's numbers (loudness, cluster) stay hidden.
+DEFAULT_COLUMNS = (NUMBER, TITLE, ARTIST, ALBUM, DURATION, PLAYS, LIKED)
+#: Columns drawn as an icon, with their name in the header's tooltip instead of its text.
+ICON_COLUMNS = (LIKED, QUALITY)
 #: Columns that change as the listener plays and likes (computed when shown, not cached).
 LIVE = (LIKED, PLAYS, LAST_PLAYED)
-NUMERIC = (DURATION, PLAYS, LAST_PLAYED, LOUDNESS, CLUSTER)
+NUMERIC = (NUMBER, YEAR, DISC, DURATION, PLAYS, LAST_PLAYED, LOUDNESS, CLUSTER)
+#: The quality issues a listener should know about, worst first, in plain words. The engine's
+#: other findings are not a listener's problem: above all a true peak over 0 dBTP, which lossy
+#: files routinely have. ``truncated`` (decoded shorter than its header says) is the analysis's
+#: code for a file that is cut short.
+LISTENER_ISSUES = {
+    "truncated": "Damaged file: it is cut short and stops before its end",
+    "clipping": "Clipping: the loudest moments are cut flat and can sound harsh",
+    "lossy_transcode_suspected": "Suspected fake lossless: the sound stops at a frequency typical "
+                                 "of MP3 and similar, so it was probably made from a lossy file",
+}
+#: The worst of a row's listener issues picks its icon.
+_ISSUE_ICONS = {"truncated": QStyle.StandardPixmap.SP_MessageBoxCritical}
+GUESSED_TIPS = {TITLE: ("title", "Guessed from the file name"),
+                ALBUM: ("album", "Guessed from the folder name"),
+                NUMBER: ("tracknumber", "Guessed from the file name")}
 #: The library's views: every track, the liked ones, the played ones (latest first).
 VIEWS = ("all", "liked", "recent")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -45,19 +66,32 @@ def format_when(ts: float | None, *, now: float | None = None) -> str:
     return time.strftime("%H:%M", time.localtime(ts)) if day == today else day
 
 
+def listener_issues(issues: tuple[str, ...] | list[str]) -> list[str]:
+    """The issue codes a listener should see, worst first (damaged, clipping, fake lossless)."""
+    return [code for code in LISTENER_ISSUES if code in issues]
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
 def _cells(row: TrackRow) -> tuple[str, ...]:
-    """The static cells (the live columns stay empty here)."""
-    return ("", row.title, row.artist, row.album, row.genre, format_time(row.duration_s), "", "",
-            "" if row.lufs is None else f"{row.lufs:.1f} LUFS",
-            "" if row.cluster is None else str(row.cluster), describe_issues(row.issues))
+    """The static cells (the live and icon columns stay empty here)."""
+    tags = row.tags
+    return (_text(tags.tracknumber), row.title, row.artist, row.album, tags.albumartist or "",
+            _text(tags.year), _text(tags.discnumber), row.genre, format_time(row.duration_s), "", "",
+            "", "" if row.lufs is None else f"{row.lufs:.1f} LUFS", _text(row.cluster), "")
 
 
 def _sort_key(row: TrackRow, column: int, history: ListeningHistory):
-    keys = {LIKED: lambda: row.id in history.liked, DURATION: lambda: row.duration_s,
+    keys = {NUMBER: lambda: (row.tags.discnumber or 1, row.tags.tracknumber or 0),
+            YEAR: lambda: row.tags.year or 0, DISC: lambda: row.tags.discnumber or 0,
+            LIKED: lambda: row.id in history.liked, DURATION: lambda: row.duration_s,
             PLAYS: lambda: history.plays.get(row.id, 0),
             LAST_PLAYED: lambda: history.last_played.get(row.id, 0.0),
             LOUDNESS: lambda: -1e9 if row.lufs is None else row.lufs,
-            CLUSTER: lambda: -1 if row.cluster is None else row.cluster}
+            CLUSTER: lambda: -1 if row.cluster is None else row.cluster,
+            QUALITY: lambda: len(listener_issues(row.issues))}
     key = keys.get(column)
     return key() if key else _cells(row)[column].casefold()
 
@@ -77,6 +111,9 @@ class LibraryModel(QAbstractTableModel):
         self._keys: dict[int, list] = {}
         self._view = "all"
         self.history = ListeningHistory()
+        # Only the italic bit is set: the view's own font fills in the rest.
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     # -- Qt model API --------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -93,8 +130,10 @@ class LibraryModel(QAbstractTableModel):
             return self._live(source, column) if column in LIVE else self._cells[source][column]
         if role == ROW_ROLE:
             return self._rows[source]
-        if role == Qt.ItemDataRole.DecorationRole and column == LIKED:
-            return icon("heart-filled" if self._rows[source].id in self.history.liked else "heart")
+        if role == Qt.ItemDataRole.DecorationRole and column in ICON_COLUMNS:
+            return self._icon(self._rows[source], column)
+        if role == Qt.ItemDataRole.FontRole and self._guessed(source, column):
+            return self._italic
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(source, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
@@ -109,16 +148,39 @@ class LibraryModel(QAbstractTableModel):
             return format_when(self.history.last_played.get(track_id))
         return ""
 
-    def _tooltip(self, source: int, column: int) -> str:
+    def _icon(self, row: TrackRow, column: int) -> QIcon | None:
         if column == LIKED:
-            liked = self._rows[source].id in self.history.liked
-            return "Liked: click to unlike" if liked else "Click to like"
-        return self._cells[source][ISSUES] if column == ISSUES else self._rows[source].path
+            return icon("heart-filled" if row.id in self.history.liked else "heart")
+        shown = listener_issues(row.issues)
+        if not shown:
+            return None
+        pixmap = _ISSUE_ICONS.get(shown[0], QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return QApplication.style().standardIcon(pixmap)
+
+    def _guessed(self, source: int, column: int) -> bool:
+        field = GUESSED_TIPS.get(column)
+        return field is not None and field[0] in self._rows[source].tags.guessed
+
+    def _tooltip(self, source: int, column: int) -> str:
+        row = self._rows[source]
+        if column == LIKED:
+            return "Liked: click to unlike" if row.id in self.history.liked else "Click to like"
+        if column == QUALITY:
+            return "\n".join(LISTENER_ISSUES[code] for code in listener_issues(row.issues))
+        if self._guessed(source, column):
+            return f"{GUESSED_TIPS[column][1]}\n{row.path}"
+        return row.path
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "" if section in ICON_COLUMNS else COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.DecorationRole and section == LIKED:
+            return icon("heart")
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -198,7 +260,7 @@ class LibraryModel(QAbstractTableModel):
         self._by_id.update((r.id, r) for r in rows)
         cells = [_cells(r) for r in rows]
         self._cells.extend(cells)
-        self._haystack.extend(" ".join(c[:4]).casefold() for c in cells)
+        self._haystack.extend(f"{r.title} {r.artist} {r.album} {r.genre}".casefold() for r in rows)
         new = [i for i in range(start, len(self._rows)) if self._matches(i)]
         if self._order is not None:
             self.beginResetModel()

@@ -1,9 +1,11 @@
 """The library pane: views (library, liked, recently played), a search field over the track table,
-and a context menu."""
+a context menu, and a column chooser on the header (remembered in the settings)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from functools import partial
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,24 +22,32 @@ from PySide6.QtWidgets import (
 from core.library.catalog import TrackRow
 from player.models.library import (
     ALBUM,
+    ALBUM_ARTIST,
     ARTIST,
     CLUSTER,
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    DISC,
     DURATION,
     GENRE,
-    ISSUES,
     LAST_PLAYED,
     LIKED,
     LOUDNESS,
+    NUMBER,
     PLAYS,
+    QUALITY,
     TITLE,
     VIEWS,
+    YEAR,
     LibraryModel,
 )
 from player.resources import icon
 
 #: Column widths in pixels (title and album stretch).
-WIDTHS = {LIKED: 34, ARTIST: 150, GENRE: 80, DURATION: 86, PLAYS: 52, LAST_PLAYED: 106,
-          LOUDNESS: 94, CLUSTER: 70, ISSUES: 100}
+WIDTHS = {NUMBER: 44, LIKED: 34, ARTIST: 150, ALBUM_ARTIST: 150, YEAR: 58, DISC: 50, GENRE: 80,
+          DURATION: 86, PLAYS: 52, LAST_PLAYED: 106, LOUDNESS: 94, CLUSTER: 70, QUALITY: 34}
+#: Settings key of the shown columns (their names, so a new column does not shift old choices).
+COLUMNS_KEY = "library/columns"
 VIEW_TITLES = {"all": "Library", "liked": "Liked", "recent": "Recently played"}
 
 
@@ -62,9 +72,11 @@ class LibraryView(QWidget):
     moreLikeRequested = Signal(object)
     likeRequested = Signal(object, bool)
 
-    def __init__(self, model: LibraryModel, parent: QWidget | None = None):
+    def __init__(self, model: LibraryModel, settings: QSettings | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
+        self.settings = settings
         self.tabs = QTabBar(objectName="views", drawBase=False, expanding=False)
         for view in VIEWS:
             self.tabs.addTab(VIEW_TITLES[view])
@@ -105,7 +117,10 @@ class LibraryView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         for column, width in WIDTHS.items():
             table.setColumnWidth(column, width)
-        table.setColumnHidden(CLUSTER, True)  # the engine's view, not a listener's: room for titles
+        for column in range(len(COLUMNS)):
+            table.setColumnHidden(column, column not in self._saved_columns())
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         table.doubleClicked.connect(self._activated)
         table.clicked.connect(self._clicked)
         table.installEventFilter(self)
@@ -129,6 +144,40 @@ class LibraryView(QWidget):
         if index.column() == LIKED:
             track = self.model.track(index.row())
             self.likeRequested.emit(track, track.id not in self.model.history.liked)
+
+    def _saved_columns(self) -> set[int]:
+        names = self.settings.value(COLUMNS_KEY) if self.settings is not None else None
+        if names is None:
+            return set(DEFAULT_COLUMNS)
+        if isinstance(names, str):  # an INI file gives a one-item list back as its item
+            names = [names]
+        return {COLUMNS.index(n) for n in names if n in COLUMNS} | {TITLE}
+
+    def shown_columns(self) -> list[int]:
+        """The columns shown, in model order."""
+        return [c for c in range(len(COLUMNS)) if not self.table.isColumnHidden(c)]
+
+    def set_column_shown(self, column: int, shown: bool) -> None:
+        """Show or hide a column and remember the choice (Title always shows)."""
+        self.table.setColumnHidden(column, not shown and column != TITLE)
+        if self.settings is not None:
+            self.settings.setValue(COLUMNS_KEY, [COLUMNS[c] for c in self.shown_columns()])
+
+    def _header_menu(self, pos) -> None:
+        menu = self.column_menu()
+        menu.exec(self.table.horizontalHeader().viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def column_menu(self) -> QMenu:
+        """The header's context menu: every column, checked when shown."""
+        menu = QMenu(self)
+        for column, name in enumerate(COLUMNS):
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.setEnabled(column != TITLE)  # a table needs something to show
+            action.toggled.connect(partial(self.set_column_shown, column))
+        return menu
 
     def show_view(self, view: str) -> None:
         """Switch to one of ``VIEWS``."""

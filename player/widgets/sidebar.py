@@ -27,6 +27,11 @@ PILL_W, HEART_W = 46, 20
 ORIGINS = {"worker": "by the recommender worker", "local": "by this player (no broker)"}
 
 
+def shown_score(rec: dict) -> int:
+    """A recommendation's score as its pill shows it, in percent."""
+    return round(100 * (rec.get("score") or 0))
+
+
 def heart_rect(rect: QRect) -> QRect:
     """Where an entry's heart is drawn (and clicked), left of its score."""
     box = rect.adjusted(10, 6, -10, -6)
@@ -63,7 +68,7 @@ class RecommendationDelegate(QStyledItemDelegate):
         painter.setBrush(QColor("#134e4a"))
         painter.drawRoundedRect(pill, 9, 9)
         painter.setPen(QColor("#5eead4"))
-        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, f"{rec.get('score', 0):.0%}")
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, f"{shown_score(rec)}%")
         painter.setFont(option.font)
         painter.setPen(QColor("#a8a3bd"))
         by = " — ".join(p for p in (rec.get("artist"), rec.get("album")) if p)
@@ -134,9 +139,14 @@ class RecommendationSidebar(QWidget):
         self.warning.setVisible(bool(message))
 
     def show_recommendations(self, recs: list[dict], source: str) -> None:
-        """Fill the list."""
+        """Fill the list, highest shown score first.
+
+        The recommender chooses the tracks with artist and album caps, which can place a track
+        below one it outscores; the list is read by its percentages, so it is ordered by them
+        (ties keep the recommender's order).
+        """
         self.list.clear()
-        for rec in recs:
+        for rec in sorted(recs, key=lambda r: -shown_score(r)):
             item = QListWidgetItem()
             item.setData(REC_ROLE, rec)
             item.setData(LIKED_ROLE, rec["id"] in self.liked)
