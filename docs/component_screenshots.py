@@ -1,11 +1,11 @@
-"""Screenshots of the browse pane (albums with covers), the settings dialog and the welcome page.
+"""A screenshot of the browse pane alone (albums with covers, ``albums.png``); the window's own
+pictures, with the Browse tab, settings and welcome page, come from ``screenshots.py``.
 
 The browse pane shows the real soundtrack corpus (``bench/fetch_corpus.sh``) with the tags an
 import stores (``core.audio.tags.read_tags``) and real durations. The soundtracks carry no cover
 art, so each soundtrack folder gets a generated cover: the script links the files into a scratch
 folder next to a ``cover.png`` (the corpus itself is not touched) and the covers load through
-``player.covers`` like any folder image. The settings dialog lists the corpus folders as library
-folders in a scratch local database.
+``player.covers`` like any folder image.
 
 Usage: python docs/component_screenshots.py
 """
@@ -30,17 +30,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 from bench.corpus import ensure_corpus, tracks
 from core.audio.decode import probe
 from core.audio.tags import read_tags
-from core.config import Config
 from core.library.catalog import TrackRow
-from core.library.folders import add_folder, set_watch
-from core.services import LocalStack, mongo_uri
-from core.store.mongo import MongoStore
 from player.covers import CoverLoader
 from player.resources import style_sheet
-from player.settings import Settings
-from player.settings_dialog import SettingsDialog
 from player.widgets.browser import HEADER_COVER, BrowserPane
-from player.widgets.welcome import WelcomePage
 
 OUT = Path(__file__).resolve().parent
 GAMES = {"hedgewars-data": "Hedgewars", "supertux-data": "SuperTux",
@@ -83,18 +76,28 @@ def draw_cover(name: str, path: Path, size: int = 600) -> None:
     image.save(str(path))
 
 
+def link_corpus(dest: Path) -> list[tuple[Path, Path]]:
+    """Link the corpus's files into ``dest/<soundtrack>/`` next to a generated ``cover.png`` (the
+    corpus is not touched); ``(source, link)`` pairs. Existing links are kept."""
+    pairs = []
+    for source in tracks(ensure_corpus()):
+        folder = dest / source.parent.name
+        if not (folder / "cover.png").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            draw_cover(GAMES.get(folder.name, folder.name), folder / "cover.png")
+        link = folder / source.name
+        if not link.is_symlink():
+            link.symlink_to(source)
+        pairs.append((source, link))
+    return pairs
+
+
 def corpus_rows(scratch: Path) -> tuple[list[TrackRow], dict[str, dict]]:
     """Rows and stored tags of the corpus, linked into ``scratch`` next to generated covers."""
     rows, tags = [], {}
-    for source in tracks(ensure_corpus()):
-        folder = scratch / source.parent.name
-        if not folder.exists():
-            folder.mkdir(parents=True)
-            draw_cover(GAMES.get(folder.name, folder.name), folder / "cover.png")
-        link = folder / source.name
-        link.symlink_to(source)
+    for source, link in link_corpus(scratch):
         meta = read_tags(source)
-        track_id = f"{folder.name}/{source.name}"
+        track_id = f"{link.parent.name}/{source.name}"
         rows.append(TrackRow(track_id, str(link), meta.title, meta.artist or "", meta.album or "",
                              meta.genre or "", probe(source).duration_s, None, None, (), 0.0, 0.0))
         tags[track_id] = meta.as_dict() | disc_and_date(source)
@@ -144,41 +147,11 @@ def albums_shot(app: QApplication, scratch: Path) -> None:
     covers.close()
 
 
-def settings_shot(app: QApplication, scratch: Path) -> None:
-    config = Config(data_dir=scratch / "data", kafka_bootstrap=None, mongo_uri=None)
-    stack = LocalStack(config)
-    try:
-        store = MongoStore(mongo_uri(stack.ensure("mongo").port), "screenshots")
-        store.ensure_schema()
-        for i, folder in enumerate(sorted(p for p in ensure_corpus().iterdir() if p.is_dir())):
-            add_folder(store, folder)
-            set_watch(store, folder, i != 2)
-        dialog = SettingsDialog(Settings(replaygain="album", preamp_db=-2.0, notifications=True),
-                                store)
-        dialog.resize(640, dialog.sizeHint().height())
-        dialog.show()
-        settle(app)
-        save(dialog, "settings.png")
-        store.close()
-    finally:
-        stack.stop()
-
-
-def welcome_shot(app: QApplication) -> None:
-    page = WelcomePage()
-    page.resize(1100, 700)
-    page.show()
-    settle(app)
-    save(page, "welcome.png")
-
-
 def main() -> int:
     app = QApplication.instance() or QApplication([])
     app.setStyleSheet(style_sheet())
     with tempfile.TemporaryDirectory(prefix="encore-shots-") as scratch:
         albums_shot(app, Path(scratch))
-        welcome_shot(app)
-        settings_shot(app, Path(scratch))
     return 0
 
 

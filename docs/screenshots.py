@@ -1,10 +1,13 @@
 """Screenshots of the player with the real soundtrack library, and of each import-wizard page.
 
-Imports the benchmark corpus (Debian game soundtracks, see ``bench/fetch_corpus.sh``) into its
-own data folder on first run (incremental afterwards), or copies an existing import of it
-(``--copy-uri``/``--copy-db``), starts the local stack and a recommender worker, listens to the
-radio in the paced null output and saves PNGs next to this script: the radio playing with the
-queue and sidebar, the Liked and Recently played views, a reason tooltip, and the wizard.
+Links the benchmark corpus (Debian game soundtracks, see ``bench/fetch_corpus.sh``) into
+``<data dir>/music`` next to a generated cover per soundtrack (they carry no art; the corpus is not
+touched) and imports it into its own data folder on first run (incremental afterwards), or copies
+an existing import of it (``--copy-uri``/``--copy-db``), starts the local stack and a recommender
+worker, listens to the radio in the paced null output and saves PNGs next to this script: the
+radio playing with the queue and sidebar (``main-window.png``), the Browse tab with an album open
+(``browse.png``), the settings dialog, the Liked and Recently played views, a reason tooltip, the
+welcome page of a window over an empty library, and the wizard.
 
 Usage: python docs/screenshots.py [--data-dir DIR] [--db NAME] [--copy-uri URI --copy-db NAME]
 (``--copy-uri mongodb://127.0.0.1:PORT/?directConnection=true --copy-db bench_tagged`` reuses
@@ -32,10 +35,15 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from bench.corpus import ensure_corpus, tracks
 from core.config import Config
+from core.library.folders import add_folder
 from player.backend import connect_backend
 from player.main_window import MainWindow
 from player.resources import style_sheet
+from player.widgets.browser import HEADER_COVER
 from player.wizard import ImportWizard
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from component_screenshots import link_corpus  # a script beside this one
 
 OUT = Path(__file__).resolve().parent
 #: What the radio needs of an imported library (listening history is left behind).
@@ -129,6 +137,8 @@ def listening_shots(app: QApplication, config: Config) -> None:
     pump(app, 2)
     save(window, "player-radio.png")
     save(window, "main-window.png")
+    browse_shot(app, window)
+    settings_shot(app, window)
     item = window.sidebar.list.item(0)
     rect = window.sidebar.list.visualItemRect(item)
     spot = window.sidebar.list.viewport().mapToGlobal(rect.center() + QPoint(0, 8))
@@ -142,6 +152,52 @@ def listening_shots(app: QApplication, config: Config) -> None:
         save(window, name)
     print("listening:", window.sidebar.hint.text(), window.sidebar.warning.text(), window.health.text())
     window.close()
+    backend.close()
+
+
+def browse_shot(app: QApplication, window: MainWindow) -> None:
+    """The Browse tab with the Wesnoth soundtrack open: covers, year, tracks in order."""
+    window.pages.show_browse()
+    browser = window.browser
+    browser.show_category("albums")
+    album = next((e for e in browser.entries.entries if "Wesnoth" in e.name), None)
+    if album is not None:
+        browser.open_entry("albums", album.key)
+    size = browser.list.iconSize().width()
+    index = browser.index
+    pump(app, 20, until=lambda: all(browser.covers.is_known(index.rows[e.rows[0]].path, size)
+                                    for e in browser.entries.entries)
+         and browser.covers.is_known(browser.tracks.tracks[0].path, HEADER_COVER))
+    pump(app, 0.5)
+    save(window, "browse.png")
+    window.pages.show_tracks()
+
+
+def settings_shot(app: QApplication, window: MainWindow) -> None:
+    """File → Settings… of the running window (the music folder remembered and watched)."""
+    music = str(window.backend.config.data_dir / "music")
+    add_folder(window.backend.store, music, watch=True)
+    dialog = window.desktop.open_settings()
+    dialog.resize(640, dialog.sizeHint().height())
+    pump(app, 0.5)
+    save(dialog, "settings.png")
+    dialog.reject()
+
+
+def welcome_shot(app: QApplication, config: Config) -> None:
+    """A window over an empty library: the welcome page."""
+    empty = Config(config.data_dir, None, None, db_name="encore_welcome_shots", topic="docs_events")
+    backend = connect_backend(empty, start_worker=False)
+    backend.store.client.drop_database("encore_welcome_shots")
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(backend, settings, playback={"device": "null"})
+    window.resize(1360, 820)
+    window.show()
+    pump(app, 20, until=lambda: window.pages.showing_welcome())
+    pump(app, 0.5)
+    save(window, "welcome.png")
+    window.close()
+    backend.store.client.drop_database("encore_welcome_shots")
     backend.close()
 
 
@@ -188,13 +244,16 @@ def main() -> None:
     args = parser.parse_args()
     config = Config(Path(args.data_dir), None, None, db_name=args.db, topic="docs_events")
     root = ensure_corpus()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    music = config.data_dir / "music"
+    link_corpus(music)
     if args.copy_uri and args.copy_db:
         copy_library(config, args.copy_uri, args.copy_db)
     else:
-        import_corpus(config, root)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+        import_corpus(config, music)
     app.setStyleSheet(style_sheet())
     listening_shots(app, config)
+    welcome_shot(app, config)
     if not args.skip_wizard:
         wizard_shots(app, config, root)
     print("saved", *sorted(p.name for p in OUT.glob("*.png")))

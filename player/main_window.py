@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.health)
+        # The style sheet paints these panels' backgrounds (the light theme keeps them dark).
+        for panel in (self.sidebar, self.queue_view, self.transport):
+            panel.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.drops.watch(self)
 
     def _connect(self) -> None:
@@ -162,7 +165,7 @@ class MainWindow(QMainWindow):
         lv.likeRequested.connect(lambda row, liked: self.set_liked(row.id, liked))
         self.feed.waiting.connect(self.sidebar.show_waiting)
         self.feed.received.connect(self._recommendations)
-        self.feed.radioPicks.connect(self.radio.set_picks)
+        self.feed.radioPicks.connect(self.desktop.set_radio_picks)
         self.feed.problem.connect(self.sidebar.show_problem)
         self.sidebar.queueRequested.connect(lambda rec: self._queue_rec(rec, next_up=False))
         self.sidebar.playNextRequested.connect(lambda rec: self._queue_rec(rec, next_up=True))

@@ -35,4 +35,6 @@ def style_sheet(theme: str = "dark") -> str:
     """
     if theme not in THEME_FILES:
         raise ValueError(f"theme must be one of {', '.join(THEME_FILES)}, not {theme!r}")
-    return (resource_dir() / THEME_FILES[theme]).read_text()
+    # Image URLs in the sheet name icons as @icons/NAME.svg (where they are depends on the bundle).
+    icons = (resource_dir() / "icons").as_posix()
+    return (resource_dir() / THEME_FILES[theme]).read_text().replace("@icons/", icons + "/")

@@ -16,6 +16,7 @@ from core.audio.covers import cached_cover, cover_cache_dir
 from core.library.watch import LibraryWatcher
 from core.playback.engine import PlaybackEngine
 from core.playback.source import PlayItem
+from core.similarity.radio import group_keys
 from player.mpris import MprisService, WindowControls, follow, start_mpris
 from player.resources import style_sheet
 from player.settings import Settings, load_settings, save_settings, settings_path
@@ -23,6 +24,38 @@ from player.settings_dialog import SettingsDialog
 from player.tray import PlayerTray
 
 log = logging.getLogger("encore.player.desktop")
+#: The radio's variety caps count tracks in any run of this many (the worker's ``RadioOptions.span``).
+SPAN = 5
+
+
+def varied(picks: list[dict], recent: list[PlayItem], *, max_per_artist: int,
+           max_per_album: int) -> list[dict]:
+    """The radio's picks with those that would break the listener's caps moved last.
+
+    Parameters
+    ----------
+    picks : list of dict
+        Recommendation dicts in the worker's order (``path``, ``artist``, ``album``).
+    recent : list of PlayItem
+        Tracks played, newest last.
+    max_per_artist, max_per_album : int
+        At most this many of one artist / album in any ``SPAN`` consecutive tracks (0: no cap).
+
+    Notes
+    -----
+    The worker sequences its picks with its own caps (2 and 2); these can only make the radio
+    stricter, as the player chooses among the picks it was sent.
+    """
+    keys = [group_keys({"path": i.path, "artist": i.artist, "album": i.album})
+            for i in recent[-(SPAN - 1):]]
+    artists, albums = [a for a, _ in keys], [b for _, b in keys]
+
+    def fits(pick: dict) -> bool:
+        artist, album = group_keys(pick)
+        return ((not max_per_artist or artists.count(artist) < max_per_artist)
+                and (not max_per_album or albums.count(album) < max_per_album))
+
+    return sorted(picks, key=lambda pick: not fits(pick))  # stable: the worker's order within each
 
 
 def resolved_theme(theme: str) -> str:
@@ -67,7 +100,13 @@ class Desktop(QObject):
         self.mpris: MprisService | None = None
         self.watcher: LibraryWatcher | None = None
         self._device = self.preferences.output_device  # the device the engine was opened with
+        self._picks: list[dict] = []
         self._closed = False
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
+
+    def _scheme_changed(self) -> None:
+        if self.preferences.theme == "system":
+            apply_theme("system")
 
     # -- what the settings change --------------------------------------------------------------
     def play_item(self, row) -> PlayItem:
@@ -85,6 +124,14 @@ class Desktop(QObject):
                             item.duration_s)
         return item
 
+    def set_radio_picks(self, picks: list[dict]) -> None:
+        """The worker's next radio picks, ordered for the listener's variety caps."""
+        self._picks = list(picks)
+        prefs = self.preferences
+        self.window.radio.set_picks(varied(self._picks, self.window.queue.history(SPAN),
+                                           max_per_artist=prefs.radio_max_per_artist,
+                                           max_per_album=prefs.radio_max_per_album))
+
     def open_settings(self) -> SettingsDialog:
         """File → Settings…"""
         self.dialog = SettingsDialog(self.preferences, self.window.backend.store, self.window)
@@ -94,8 +141,9 @@ class Desktop(QObject):
         return self.dialog
 
     def apply(self, preferences: Settings) -> None:
-        """Use and store new settings. ReplayGain applies from the next track queued or played;
-        the output device at once when nothing plays, else when playback next stops."""
+        """Use and store new settings. ReplayGain applies from the next track queued or played,
+        the radio's caps from its next pick, the theme at once; the output device at once when
+        nothing plays, else when playback next stops."""
         old, self.preferences = self.preferences, preferences
         try:
             save_settings(preferences, self.path)
@@ -105,6 +153,7 @@ class Desktop(QObject):
             apply_theme(preferences.theme)
         if self.tray is not None:
             self.tray.notifications = preferences.notifications
+        self.set_radio_picks(self._picks)
         self.switch_device()
 
     def switch_device(self) -> None:

@@ -20,6 +20,7 @@ from core.bus.memory import InProcessBus
 from core.config import Config
 from core.library.pipeline import run_import
 from core.playback.playqueue import CONTINUE
+from core.playback.source import PlayItem
 from core.store.mongo import MongoStore
 from player.backend import Backend
 from player.main_window import MainWindow
@@ -29,6 +30,7 @@ from player.settings import load_settings, settings_path
 from player.widgets.browser import HEADER_COVER
 from player.widgets.transport import COVER
 from player.window_browse import import_root
+from player.window_desktop import varied
 from tests import test_mpris
 from tests.audio import music_like, write
 
@@ -236,3 +238,16 @@ def test_mpris_clients_drive_the_real_window(open_window, album_store, qtbot, bu
         connection.unregisterObject(test_mpris.PATH)
         connection.unregisterService(SERVICE)
         QDBusConnection.disconnectFromBus(name)
+
+
+def test_radio_picks_that_break_the_listeners_caps_go_last():
+    played = [PlayItem("p1", "/m/a/1.ogg", "One", "Ann", "First"),
+              PlayItem("p2", "/m/b/2.ogg", "Two", "Bob", "Second")]
+    picks = [{"id": "x", "path": "/m/a/3.ogg", "artist": "Ann", "album": "First"},
+             {"id": "y", "path": "/m/c/4.ogg", "artist": "Cy", "album": "Third"},
+             {"id": "z", "path": "/m/b/5.ogg", "artist": "Bob", "album": "Other"}]
+    order = lambda **caps: [p["id"] for p in varied(picks, played, **caps)]  # noqa: E731
+    assert order(max_per_artist=2, max_per_album=2) == ["x", "y", "z"]  # the worker's order
+    assert order(max_per_artist=1, max_per_album=0) == ["y", "x", "z"]
+    assert order(max_per_artist=0, max_per_album=1) == ["y", "z", "x"]
+    assert order(max_per_artist=0, max_per_album=0) == ["x", "y", "z"]

@@ -131,8 +131,8 @@ class WelcomePage(QWidget):
         font = text.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         text.setFont(font)
-        formats = QLabel(self.tr("FLAC, MP3, Ogg Vorbis, Opus, WAV and M4A; your files are never "
-                                 "changed"), objectName="welcomeText",
+        formats = QLabel(self.tr("FLAC, MP3, Ogg Vorbis, Opus, WAV and M4A.\n"
+                                 "Your files are never changed."), objectName="welcomeText",
                          alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         column = QVBoxLayout(area)
         column.addStretch(1)
