@@ -174,3 +174,36 @@ def test_a_file_name_that_is_not_utf8_round_trips(store, tmp_path, suffix):
     assert missing == []
     back, missing = import_playlist(playlists, dest)
     assert (back.tracks, missing) == ((doc["_id"],), [])
+
+
+def test_recommend_and_radio_print_and_write_any_file_name(env_for_cli, mongo_uri, tmp_path):
+    """A track whose name is not UTF-8 is printed (text and JSON) and written to the radio's M3U
+    losslessly: the file system's bytes come back from the JSON and from the playlist."""
+    from core.library.pipeline import run_import
+    from tests.audio import music_like, write
+
+    root = tmp_path / "lib"
+    latin = root / "b" / os.fsdecode(b"caf\xe9.wav")
+    os.rename(write(root / "b" / "cafe.wav", music_like(1, seconds=4, seed=9), 22050), latin)
+    for i in range(5):
+        write(root / "ab"[i % 2] / f"song {i}.wav", music_like(i % 2, seconds=4, seed=i), 22050)
+    cli_store = MongoStore(mongo_uri, os.environ["ENCORE_DB"])
+    assert run_import(str(root), cli_store, jobs=1).skipped == []
+    cli_store.close()
+
+    def encore(*args):
+        proc = subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True,
+                              env=env_for_cli, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+        return proc.stdout.decode("utf-8")  # strict: whatever is printed is valid UTF-8
+
+    assert "caf\\xe9.wav:" in encore("recommend", str(latin))
+    seed = json.loads(encore("recommend", str(latin), "--json"))["seed"]
+    assert os.fsencode(seed["path"]) == os.fsencode(latin)
+    playlist = tmp_path / "radio.m3u8"
+    lines = encore("radio", str(root / "b" / "song 1.wav"), "--count", "5", "--mode", "album",
+                   "--json", "--m3u", str(playlist)).splitlines()
+    picked = {os.fsencode(json.loads(line)["path"]) for line in lines}
+    assert os.fsencode(latin) in picked and os.fsencode(latin) in playlist.read_bytes()
+    imported = json.loads(encore("playlist", "import", str(playlist), "--json"))
+    assert (imported["tracks"], imported["missing"]) == (len(lines), [])

@@ -22,6 +22,7 @@ from core.cli import (
 )
 from core.config import load_config
 from core.errors import EncoreError
+from core.store.paths import display
 
 SUBCOMMANDS = (import_cmd, recommend_cmd, services_cmd, worker_cmd, analysis_worker_cmd, web_cmd,
                rescan_cmd, radio_cmd, playlist_cmd)
@@ -61,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args, config)
     except (EncoreError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
-        print(f"encore: {exc}", file=sys.stderr)
+        print(display(f"encore: {exc}"), file=sys.stderr)  # it may name any file
         return 2
 
 

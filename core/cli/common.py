@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import math
 import re
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
 
 from core.config import Config
 
@@ -39,6 +44,33 @@ def progress_bar(enabled: bool):
         bar.refresh()
 
     return update, bar.close
+
+
+@contextlib.contextmanager
+def cancellable_job(args: argparse.Namespace,
+                    ) -> Iterator[tuple[Callable[[int, int, str], None], threading.Event]]:
+    """A long command's progress callback and cancel token: Ctrl-C sets the token (the job
+    stops cleanly and says so) instead of raising ``KeyboardInterrupt`` wherever it happens.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``progress`` and ``no_progress`` (a bar on a terminal unless told otherwise).
+
+    Yields
+    ------
+    progress : callable
+        ``progress(done, total, message)``.
+    cancel : threading.Event
+    """
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    update, close = progress_bar((not args.no_progress and sys.stderr.isatty()) or args.progress)
+    try:
+        yield update, cancel
+    finally:
+        close()
+        signal.signal(signal.SIGINT, previous)
 
 
 def json_text(obj) -> str:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
 
-from core.cli.common import json_text, open_store, progress_bar
+from core.cli.common import cancellable_job, json_text, open_store
 from core.config import Config
 from core.store.paths import display
 
@@ -24,10 +21,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
                                  quality=args.quality)
     options = AnalyseOptions(enhance=enhance, library_dir=str(config.library_dir))
     store = open_store(config)
-    cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
-    update, close = progress_bar((not args.no_progress and sys.stderr.isatty()) or args.progress)
-    try:
+    with cancellable_job(args) as (update, cancel):
         if args.distributed:  # analysed by `encore analysis-worker` processes
             from core.library.distributed import import_with_workers
 
@@ -36,9 +30,6 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         else:
             report = run_import(args.folder, store, options=options, jobs=args.jobs,
                                 progress=update, cancel=cancel)
-    finally:
-        close()
-        signal.signal(signal.SIGINT, previous)
     if args.json:
         print(json_text(_import_json(report, store)))
     else:

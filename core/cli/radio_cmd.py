@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
-from core.cli.common import open_store
+from core.cli.common import json_text, open_store
 from core.config import Config
+from core.store.paths import display
 
 #: JSON fields printed per track (``details`` stays in the worker's documents).
 JSON_FIELDS = ("id", "path", "title", "artist", "album", "score", "why")
@@ -57,22 +57,24 @@ def cmd_radio(args: argparse.Namespace, config: Config) -> int:
     entries = recommender.explain(picks)
     for entry in entries:
         if args.json:
-            print(json.dumps({k: getattr(entry, k) for k in JSON_FIELDS}, ensure_ascii=False))
+            print(json_text({k: getattr(entry, k) for k in JSON_FIELDS}))
         else:
-            print(f"{entry.score:6.3f}  {entry.artist or '?'} — {entry.title}  ({entry.why})")
+            print(display(f"{entry.score:6.3f}  {entry.artist or '?'} — {entry.title}  "
+                          f"({entry.why})"))
     if args.m3u:
-        write_m3u(Path(args.m3u), [(e, p.doc.get("duration_s")) for e, p in zip(entries, picks,
-                                                                                 strict=True)])
+        write_m3u(Path(args.m3u).absolute(), entries, picks)
     return 0
 
 
-def write_m3u(path: Path, tracks: list) -> None:
-    """An extended M3U8 playlist of ``[(Recommendation, duration_s), ...]``."""
-    lines = ["#EXTM3U"]
-    for entry, duration in tracks:
-        name = " - ".join(x for x in (entry.artist, entry.title) if x) or Path(entry.path).stem
-        lines += [f"#EXTINF:{round(duration) if duration else -1},{name}", entry.path]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def write_m3u(dest: Path, entries: list, picks: list) -> None:
+    """The planned queue as an extended M3U8 playlist (the playlist module's format, so any file
+    name, UTF-8 or not, is written as the file system spells it)."""
+    from core.playlists.files import Entry
+    from core.playlists.m3u import format_m3u
+
+    tracks = [Entry(e.path, e.title, e.artist, e.album, p.doc.get("duration_s"))
+              for e, p in zip(entries, picks, strict=True)]
+    dest.write_text(format_m3u(tracks, dest.parent), encoding="utf-8", errors="surrogateescape")
 
 
 def add_parser(sub) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
-from core.cli.common import open_store
+from core.cli.common import json_text, open_store
 from core.config import Config
 from core.errors import EncoreError
+from core.store.paths import display
 
 
 def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
@@ -24,17 +24,16 @@ def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
             recs = recommender.rank([doc], k=args.k, exclude=tuple(args.exclude),
                                     max_per_artist=args.max_per_artist or None)
         except EncoreError as exc:
-            print(f"encore: {exc}", file=sys.stderr)
+            print(display(f"encore: {exc}"), file=sys.stderr)
             status = 1
             continue
         if args.json:
-            print(json.dumps({"seed": {"id": doc["_id"], "path": doc["path"]},
-                              "recommendations": [r.as_dict() for r in recs]}, ensure_ascii=False),
-                  flush=True)
+            print(json_text({"seed": {"id": doc["_id"], "path": doc["path"]},
+                             "recommendations": [r.as_dict() for r in recs]}), flush=True)
         else:
-            print(f"{doc['path']}:")
+            print(display(f"{doc['path']}:"))
             for r in recs:
-                print(f"  {r.score:.3f}  {r.artist or '?'} — {r.title}  ({r.why})")
+                print(display(f"  {r.score:.3f}  {r.artist or '?'} — {r.title}  ({r.why})"))
     return status
 
 

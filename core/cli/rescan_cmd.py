@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
 
-from core.cli.common import json_text, open_store, progress_bar
+from core.cli.common import cancellable_job, json_text, open_store
 from core.config import Config
 from core.store.paths import display
 
@@ -20,14 +17,8 @@ def cmd_rescan(args: argparse.Namespace, config: Config) -> int:
     store = open_store(config)
     for folder in args.folders:
         add_folder(store, folder)
-    cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
-    update, close = progress_bar((not args.no_progress and sys.stderr.isatty()) or args.progress)
-    try:
+    with cancellable_job(args) as (update, cancel):
         report = rescan(store, args.folders or None, jobs=args.jobs, progress=update, cancel=cancel)
-    finally:
-        close()
-        signal.signal(signal.SIGINT, previous)
     if args.json:
         print(json_text(report.as_json()))
     else:
