@@ -1,5 +1,7 @@
 """BS.1770 / EBU R128 loudness and ReplayGain 2.0 against known values and pyloudnorm."""
 
+import itertools
+
 import numpy as np
 import pyloudnorm
 import pytest
@@ -52,3 +54,16 @@ def test_album_gain_is_duration_weighted_power_mean():
     gain = loudness.album_gain([(-20.0, 100), (-10.0, 100)])
     assert gain == pytest.approx(-18 - 10 * np.log10((10**-2 + 10**-1) / 2), abs=1e-9)
     assert loudness.album_gain([(None, 10)]) == 0.0
+
+
+@pytest.mark.parametrize("sr", [8000, 44100, 192000])
+def test_blocked_k_weighting_equals_sosfilt_across_calls(sr):
+    from scipy import signal
+
+    y = noise(sr=sr, seconds=1, rms_dbfs=-10).T[:, : 512 * (sr // 512)]
+    blocked = loudness.BlockedFilter(loudness.k_weighting(sr), 2)
+    cuts = [0, 512, 512 * 9, y.shape[1]]  # one group, then several, then the rest
+    ours = np.concatenate([blocked.filter(np.ascontiguousarray(y[:, a:b]))
+                           for a, b in itertools.pairwise(cuts)], axis=1)
+    reference = signal.sosfilt(loudness.k_weighting(sr), y.astype(np.float64), axis=1)
+    assert np.abs(ours - reference).max() < 1e-6

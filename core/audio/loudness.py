@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from core.audio.stream import feed_in_slices
 
@@ -65,7 +64,135 @@ def k_weighting(sr: int) -> np.ndarray:
 
 
 STEP_S = 0.1
-_CHUNK_STEPS = 100
+# Frames per chunk of the blocked filter (one small matrix product per chunk), chunks per group
+# of its state scan, and frames filtered at once (bounds the temporaries).
+_CHUNK = 32
+_GROUP = 16
+_SLICE = 1 << 16
+
+
+def _state_space(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``(A, B, C, D)`` of a cascade of second-order sections, balanced.
+
+    Each section is in transposed direct form II; the joined realization is then balanced (equal
+    controllability and observability Gramians). The K-weighting's high-pass has poles near 1:
+    unbalanced, its states are large and cancel, and float32 products lose 3e-5 of full scale;
+    balanced, every matrix entry is at most about 1 and the outputs agree with float64 filtering
+    to 1e-7.
+    """
+    a, b, c, d = np.zeros((0, 0)), np.zeros(0), np.zeros(0), 1.0
+    for b0, b1, b2, _, a1, a2 in sos:
+        # one section: y = b0 x + z0; z0' = (b1 - a1 b0) x - a1 z0 + z1; z1' = (b2 - a2 b0) x - a2 z0
+        sa = np.array([[-a1, 1.0], [-a2, 0.0]])
+        sb = np.array([b1 - a1 * b0, b2 - a2 * b0])
+        n = len(a)
+        joined = np.zeros((n + 2, n + 2))
+        joined[:n, :n], joined[n:, :n], joined[n:, n:] = a, np.outer(sb, c), sa
+        a, b = joined, np.concatenate([b, sb * d])
+        c, d = np.concatenate([b0 * c, [1.0, 0.0]]), b0 * d
+    controllable, observable = _gramian(a, np.outer(b, b)), _gramian(a.T, np.outer(c, c))
+    root = np.linalg.cholesky(controllable)
+    u, singular, _ = np.linalg.svd(root.T @ observable @ root)
+    to_balanced = root @ u / singular**0.25
+    from_balanced = np.linalg.inv(to_balanced)
+    return from_balanced @ a @ to_balanced, from_balanced @ b, c @ to_balanced, d
+
+
+def _gramian(a: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Solution ``W`` of the discrete Lyapunov equation ``W = A W A^T + Q``."""
+    n = len(a)
+    return np.linalg.solve(np.eye(n * n) - np.kron(a, a), q.ravel()).reshape(n, n)
+
+
+def _powers(m: np.ndarray, count: int) -> np.ndarray:
+    """``m`` to the powers ``0 .. count - 1``, ``np.ndarray [shape=(count, n, n)]``."""
+    out = np.empty((count, *m.shape))
+    out[0] = np.eye(len(m))
+    for k in range(1, count):
+        out[k] = out[k - 1] @ m
+    return out
+
+
+class BlockedFilter:
+    """An IIR filter (second-order sections) run as matrix products over many channels.
+
+    A recursive filter computes one sample after another; scipy's ``sosfilt`` does so at about
+    7 ns per sample, bound by the latency of each step. Written in state space, a chunk of
+    ``_CHUNK`` outputs is the chunk's inputs times a Toeplitz matrix of the impulse response
+    plus the state at its start times the observability matrix, and the states at the chunk
+    starts follow from a scan over chunks (within groups of ``_GROUP`` chunks by one more product,
+    across groups by a log-depth doubling scan): the same outputs, mostly as float32 matrix
+    products that BLAS runs several times faster, and no scipy.signal (a second of start-up).
+
+    Parameters
+    ----------
+    sos : np.ndarray [shape=(n_sections, 6)]
+        Second-order sections (``a0 = 1``).
+    channels : int
+        Channels filtered side by side, each with its own state.
+    """
+
+    def __init__(self, sos: np.ndarray, channels: int):
+        a, b, c, d = _state_space(np.asarray(sos, dtype=np.float64))
+        order = len(a)
+        powers = _powers(a, _CHUNK + 1)
+        impulse = np.concatenate(([d], c @ powers[: _CHUNK - 1] @ b))
+        lag = np.subtract.outer(np.arange(_CHUNK), np.arange(_CHUNK))
+        toeplitz = np.where(lag >= 0, impulse[np.maximum(lag, 0)], 0.0)
+        reach = powers[_CHUNK - 1 :: -1] @ b  # A^(L-1-j) B: input j's share of the next state
+        # x_chunk @ _chunk: the chunk's zero-state outputs, then its zero-state end state
+        self._chunk = np.hstack([toeplitz.T, reach]).astype(np.float32)
+        step = _powers(powers[_CHUNK], _GROUP + 1)  # state transitions over 0 .. G chunks
+        within = np.zeros((_GROUP, order, _GROUP + 1, order))
+        for i in range(_GROUP):
+            for j in range(i + 1, _GROUP + 1):
+                within[i, :, j, :] = step[j - 1 - i].T
+        # a group's chunk end states -> its chunk start states (and its end) from a zero start
+        self._within = within.reshape(_GROUP * order, -1).astype(np.float32)
+        # a state -> the outputs it causes over one chunk, and over a group
+        self._from_group_start = (c @ _powers(a, _CHUNK * _GROUP)).T.astype(np.float32)
+        self._from_chunk_start = self._from_group_start[:, :_CHUNK]
+        self._doubling = [step[_GROUP]]  # transition over 1, 2, 4, ... groups
+        self.state = np.zeros((channels, order))
+        self.order = order
+
+    def filter(self, x: np.ndarray) -> np.ndarray:
+        """Filter the next samples.
+
+        Parameters
+        ----------
+        x : np.ndarray [shape=(channels, n), dtype=float32]
+            ``n`` a multiple of ``_CHUNK * _GROUP``.
+
+        Returns
+        -------
+        np.ndarray [shape=(channels, n), dtype=float32]
+        """
+        channels, n = x.shape
+        groups, order = n // (_CHUNK * _GROUP), self.order
+        z = x.reshape(-1, _CHUNK) @ self._chunk
+        local = z[:, _CHUNK:].reshape(channels * groups, -1) @ self._within
+        starts = self._scan(local[:, _GROUP * order :].reshape(channels, groups, order))
+        self.state = starts[:, -1]
+        y = z[:, :_CHUNK] + local[:, : _GROUP * order].reshape(-1, order) @ self._from_chunk_start
+        group_starts = starts[:, :-1].reshape(-1, order).astype(np.float32)
+        y += (group_starts @ self._from_group_start).reshape(-1, _CHUNK)
+        return y.reshape(channels, n)
+
+    def _scan(self, ends: np.ndarray) -> np.ndarray:
+        """Start states of every group and the state after the last, ``(channels, g + 1, n)``.
+
+        ``ends`` are the groups' end states from a zero start; state ``k`` is
+        ``sum over h < k of P^(k-1-h) ends[h]`` plus ``P^k`` times the carried state.
+        """
+        out = np.concatenate([self.state[:, None], ends], axis=1, dtype=np.float64)
+        shift, level = 1, 0
+        while shift < out.shape[1]:
+            if level == len(self._doubling):
+                self._doubling.append(self._doubling[-1] @ self._doubling[-1])
+            out[:, shift:] += out[:, :-shift] @ self._doubling[level].T
+            shift, level = 2 * shift, level + 1
+        return out
 
 
 class LoudnessMeter:
@@ -85,32 +212,50 @@ class LoudnessMeter:
     """
 
     def __init__(self, sr: int, channels: int):
-        # float32 filtering is 3x faster than float64 and agrees with pyloudnorm within 0.05 LU
-        self._sos = k_weighting(sr).astype(np.float32)
-        self._state = np.zeros((len(self._sos), 2, channels), dtype=np.float32)
+        # float32 products agree with float64 filtering within 0.001 LU (tests/test_stream.py)
+        self._filter = BlockedFilter(k_weighting(sr), channels)
         self._step = round(STEP_S * sr)
         self._weights = np.array(_CHANNEL_WEIGHTS[:channels] + (1.0,) * max(0, channels - 5))
-        self._held = np.empty((0, channels), dtype=np.float32)  # samples short of a whole step
+        self._input = np.empty((channels, 0), dtype=np.float32)  # short of a whole filter group
+        self._weighted = np.empty((channels, 0), dtype=np.float32)  # short of a whole step
         self._energies: list[np.ndarray] = []
 
     def feed(self, block: np.ndarray) -> None:
         """Add the next samples, ``np.ndarray [shape=(n, channels)]``."""
         block = np.asarray(block, dtype=np.float32)
-        data = np.concatenate([self._held, block]) if len(self._held) else block
-        usable = len(data) // self._step * self._step
-        # ten seconds at a time bound the filtered temporaries
-        for first in range(0, usable, _CHUNK_STEPS * self._step):
-            self._filter(data[first : min(first + _CHUNK_STEPS * self._step, usable)])
-        self._held = data[usable:].copy()
+        for first in range(0, len(block), _SLICE):
+            # channels by frames: each channel's chunks are rows of one matrix product
+            data = np.concatenate([self._input, block[first : first + _SLICE].T], axis=1)
+            usable = data.shape[1] // (_CHUNK * _GROUP) * (_CHUNK * _GROUP)
+            self._input = data[:, usable:]
+            if usable:
+                self._add(self._filter.filter(data[:, :usable]))
 
-    def _filter(self, samples: np.ndarray) -> None:
-        weighted, self._state = signal.sosfilt(self._sos, samples, axis=0, zi=self._state)
-        steps = weighted.reshape(-1, self._step, weighted.shape[1])
-        self._energies.append(np.einsum("ijk,ijk->ik", steps, steps, dtype=np.float64) @ self._weights)
+    def _add(self, weighted: np.ndarray) -> None:
+        energies, self._weighted = self._cut(np.concatenate([self._weighted, weighted], axis=1))
+        self._energies.append(energies)
+
+    def _cut(self, weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Energies of the whole steps of K-weighted samples, and the samples left over."""
+        usable = weighted.shape[1] // self._step * self._step
+        steps = weighted[:, :usable].reshape(len(weighted), -1, self._step)
+        # float32 dot products (BLAS): 1e-6 of the energy, six times faster than float64 sums
+        energies = self._weights @ np.vecdot(steps, steps).astype(np.float64)
+        return energies, weighted[:, usable:]
 
     def step_energies(self) -> np.ndarray:
         """Channel-weighted energy of the K-weighted signal per complete 100 ms step so far."""
-        return np.concatenate(self._energies) if self._energies else np.empty(0)
+        parts = list(self._energies)
+        held = self._input.shape[1]
+        if held:
+            # the held input padded with zeros to a whole group, on a copy of the filter's state
+            state = self._filter.state
+            padded = np.zeros((len(self._input), _CHUNK * _GROUP), dtype=np.float32)
+            padded[:, :held] = self._input
+            tail = self._filter.filter(padded)[:, :held]
+            self._filter.state = state
+            parts.append(self._cut(np.concatenate([self._weighted, tail], axis=1))[0])
+        return np.concatenate(parts) if parts else np.empty(0)
 
     def result(self) -> Loudness:
         """Integrated loudness, loudness range and ReplayGain 2.0 track gain of all samples fed.
