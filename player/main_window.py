@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
                                        bus=backend.bus, parent=self, **kwargs)
         self.covers = CoverLoader(cover_cache_dir(backend.config), parent=self)
         self.library = LibraryModel(self)
-        self.library_view = LibraryView(self.library)
+        self.library_view = LibraryView(self.library, settings)
         self.pages = LibraryPages(self.library_view, self.covers)
         self.browser = self.pages.browser
         self.queue_view = QueueView(QueueModel(self.queue, self))

@@ -101,6 +101,7 @@ class Desktop(QObject):
         self.watcher: LibraryWatcher | None = None
         self._device = self.preferences.output_device  # the device the engine was opened with
         self._picks: list[dict] = []
+        self._starting: threading.Thread | None = None
         self._closed = False
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
@@ -180,14 +181,20 @@ class Desktop(QObject):
         if self._closed:
             return
         self.watcher = LibraryWatcher(self.window.backend.store, self._rescanned)
-        threading.Thread(target=self._start_watching, args=(self.watcher,),
-                         name="encore-watch-start", daemon=True).start()
+        self._starting = threading.Thread(target=self._start_watching, args=(self.watcher,),
+                                          name="encore-watch-start", daemon=True)
+        self._starting.start()
 
     def _start_watching(self, watcher: LibraryWatcher) -> None:
         try:
             watcher.start()
         except Exception as exc:  # the database may be down: the player runs on without it
             log.warning("not following the library folders: %s", exc)
+
+    @staticmethod
+    def _stop_watching(watcher: LibraryWatcher, starting: threading.Thread) -> None:
+        starting.join()  # a watcher is stopped once it has started (or failed to)
+        watcher.stop()
 
     def _rescanned(self, report) -> None:  # the watcher's thread
         if report.imported or report.removed or report.moved:
@@ -202,7 +209,8 @@ class Desktop(QObject):
         """Stop following the folders (a running rescan is cancelled)."""
         if self.watcher is not None:
             watcher, self.watcher = self.watcher, None
-            threading.Thread(target=watcher.stop, name="encore-watch-stop", daemon=True).start()
+            threading.Thread(target=self._stop_watching, args=(watcher, self._starting),
+                             name="encore-watch-stop", daemon=True).start()
 
     # -- tray and MPRIS ------------------------------------------------------------------------
     def start(self, *, connection: QDBusConnection | None = None) -> None:

@@ -231,6 +231,7 @@ def test_search_filters_and_headers_sort(make_window, unreachable_bus, qtbot):
     # Every piece lasts 8 s, so sort on columns whose values differ (and are not in library order),
     # with real clicks on the header (an emitted sectionClicked sorts nothing).
     header = window.library_view.table.horizontalHeader()
+    window.library_view.set_column_shown(LOUDNESS, True)  # hidden by default
     for column, key in ((TITLE, lambda t: t.title.casefold()), (LOUDNESS, lambda t: t.lufs)):
         before = [key(window.library.track(r)) for r in range(16)]
         assert len(set(before)) > 8 and before != sorted(before)
