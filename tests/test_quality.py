@@ -77,3 +77,20 @@ def test_lowpassed_lossless_file_is_suspected_transcode():
     assert "lossy_transcode_suspected" in quality.check(cut, sr, lossless=True).issues
     assert "lossy_transcode_suspected" not in quality.check(full, sr, lossless=True).issues
     assert "lossy_transcode_suspected" not in quality.check(cut, sr, lossless=False).issues
+
+
+@pytest.mark.parametrize("cutoff_hz", [11000, 15000, 19500])
+def test_spectral_cutoff_is_the_last_bin_within_60_db_of_welchs_midband(cutoff_hz):
+    from scipy import signal
+
+    sr = 44100
+    y = noise(sr=sr, seconds=10, channels=1)[:, 0]
+    spectrum = np.fft.rfft(y)
+    spectrum[np.fft.rfftfreq(y.size, 1 / sr) > cutoff_hz] *= 1e-4  # 80 dB down, not to zero
+    y = np.fft.irfft(spectrum, n=y.size).astype(np.float32)
+    freqs, power = signal.welch(y, fs=sr, nperseg=4096, detrend=False)
+    level = 10 * np.log10(power + 1e-20)
+    reference = np.median(level[(freqs >= 200) & (freqs <= 4000)])
+    expected = freqs[np.flatnonzero(level > reference - 60)[-1]]
+    assert quality.check(y, sr, lossless=True).spectral_cutoff_hz == pytest.approx(expected)
+    assert abs(expected - cutoff_hz) < 100  # the Hann window leaks a few bins past the edge

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
 
 from core.audio.stream import feed_in_slices
+from core.features import spectral
 
 CLIP_LEVEL = 0.999
 #: Audacity's rule: a single full-scale sample is a loud master, three in a row are clipping.
@@ -35,8 +35,10 @@ _TP_CHUNK = 64
 # Candidate blocks held for oversampling: about 2 MB in stereo.
 _TP_POOL = 256
 _ONES = np.ones(BLOCK, dtype=np.float32)
-# Seconds each side of the middle whose spectrum shows an encoder's low-pass.
+# Seconds each side of the middle whose spectrum shows an encoder's low-pass, and the frame length
+# of its spectrum.
 _CUTOFF_HALF_S = 10
+_WELCH = 4096
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,10 @@ class _ClipRuns:
 
 
 def _interpolator() -> tuple[np.ndarray, float]:
-    taps = signal.firwin(2 * _TP_HALF * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, window=("kaiser", 5.0))
-    taps = (taps * OVERSAMPLE).astype(np.float32)
+    # scipy.signal.firwin(49, 1 / 4, window=("kaiser", 5.0)), without importing scipy.signal
+    offsets = np.arange(2 * _TP_HALF * OVERSAMPLE + 1) - _TP_HALF * OVERSAMPLE
+    taps = np.kaiser(offsets.size, 5.0) * np.sinc(offsets / OVERSAMPLE)
+    taps = (taps / taps.sum() * OVERSAMPLE).astype(np.float32)
     # No interpolated value can exceed a block's sample peak by more than the largest phase gain.
     bound = max(np.abs(taps[phase::OVERSAMPLE]).sum() for phase in range(OVERSAMPLE))
     return taps, float(bound)
@@ -355,12 +359,17 @@ def _issues(clip: Clipping, tp: float, dc: float, lead: float, trail: float, rms
 
 
 def _cutoff(excerpt: np.ndarray, sr: int, drop_db: float = 60.0) -> float:
-    if excerpt.size < 4096:
+    if excerpt.size < _WELCH:
         return sr / 2
-    # No detrending: the DC bin is not looked at, and detrending costs more than the FFTs
-    freqs, power = signal.welch(excerpt, fs=sr, nperseg=4096, detrend=False)
-    with np.errstate(divide="ignore"):
-        level = 10 * np.log10(power + 1e-20)
+    # Welch's density estimate, as scipy.signal.welch(nperseg=4096, detrend=False) gives it: Hann
+    # frames overlapping by half; one-sided, so every bin but DC and Nyquist counts twice.
+    frames = 1 + (excerpt.size - _WELCH) // (_WELCH // 2)
+    magnitude = spectral.stft_magnitude(excerpt[: _WELCH + (frames - 1) * _WELCH // 2],
+                                        n_fft=_WELCH, hop=_WELCH // 2)
+    power = np.square(magnitude).mean(axis=1) * (2.0 / (sr * _WELCH * 3 / 8))
+    power[[0, -1]] /= 2
+    freqs = spectral.fft_frequencies(sr=sr, n_fft=_WELCH)
+    level = 10 * np.log10(power + 1e-20)
     reference = np.median(level[(freqs >= 200) & (freqs <= 4000)])
     above = np.flatnonzero(level > reference - drop_db)
     return float(freqs[above[-1]]) if above.size else 0.0
