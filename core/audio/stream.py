@@ -110,7 +110,7 @@ def open_ffmpeg(path: str | Path, *, blocksize: int = BLOCK_FRAMES) -> BlockStre
     if not codec.sample_rate or not channels:
         container.close()
         raise FFmpegRejected("no sample rate or channel count")
-    blocks = _rechunk(_ffmpeg_frames(container, channels), blocksize, channels)
+    blocks = _ffmpeg_blocks(container, channels, blocksize)
     return BlockStream(codec.sample_rate, channels, blocks, "ffmpeg", Path(path))
 
 
@@ -138,69 +138,59 @@ def _sndfile_blocks(handle: sf.SoundFile, blocksize: int, path: str | Path) -> I
         yield from handle.blocks(blocksize=blocksize, dtype="float32", always_2d=True)
 
 
-def _ffmpeg_frames(container, channels: int) -> Iterator[list[np.ndarray]]:
-    """Every decoded frame as one array per channel, views on FFmpeg's own buffers.
+def _ffmpeg_blocks(container, channels: int, blocksize: int) -> Iterator[np.ndarray]:
+    """FFmpeg's decoded frames joined into blocks by its own sample FIFO.
 
-    Reading the planes directly skips ``to_ndarray``'s per-frame stacking, which costs more
-    than decoding the small frames of Vorbis (128-1024 samples) itself.
+    Vorbis frames hold 128-1024 samples: numpy work per frame costs a third of decoding them,
+    so the frames go into FFmpeg's FIFO (one C call each) and come out as whole blocks,
+    converted to float32 once per block.
     """
-    decoded = 0
+    fifo, drop = av.AudioFifo(), 0
     with container:
         try:
             for frame in container.decode(audio=0):
                 if frame.layout.nb_channels != channels:
                     raise FFmpegRejected("channel count changes within the stream")
-                views = _channel_views(frame, channels)
-                if frame.pts is not None and frame.pts < 0:
-                    # the encoder's priming samples (negative time): libsndfile drops them too
-                    skip = round(-frame.pts * frame.time_base * frame.sample_rate)
-                    views = [view[skip:] for view in views]
-                if len(views[0]):
-                    decoded += len(views[0])
-                    yield views
-        except av.error.FFmpegError as exc:
+                pts = frame.pts
+                priming = pts is not None and pts < 0
+                if priming:
+                    # the encoder's priming samples (negative time) lead the stream: libsndfile
+                    # drops them too
+                    drop += min(frame.samples, round(-pts * frame.time_base * frame.sample_rate))
+                frame.pts = None  # the FIFO would check that timestamps run on; we do not use them
+                fifo.write(frame)
+                if priming:
+                    continue
+                if drop:
+                    fifo.read(drop)
+                    drop = 0
+                while fifo.samples >= blocksize:
+                    yield _block(fifo.read(blocksize), channels)
+        except (av.error.FFmpegError, ValueError) as exc:  # ValueError: the format changed
             raise FFmpegRejected(_reason(exc)) from exc
-    if decoded == 0:
+    if drop:
+        fifo.read(drop)
+    if fifo.samples_written == drop:
         raise FFmpegRejected("no audio decoded")
+    if fifo.samples:
+        yield _block(fifo.read(), channels)
 
 
-def _channel_views(frame, channels: int) -> list[np.ndarray]:
+def _block(frame, channels: int) -> np.ndarray:
+    """A FIFO's frame as float32 frames by channels, a new C-contiguous array."""
     dtype = np.dtype(_SAMPLE_TYPES[frame.format.name.rstrip("p")])
+    out = np.empty((frame.samples, channels), dtype=np.float32)
     if frame.format.is_planar:
-        return [np.frombuffer(plane, dtype, count=frame.samples) for plane in frame.planes]
-    packed = np.frombuffer(frame.planes[0], dtype, count=frame.samples * channels)
-    return [packed[channel::channels] for channel in range(channels)]
+        for channel, plane in enumerate(frame.planes):
+            out[:, channel] = _as_float(np.frombuffer(plane, dtype, count=frame.samples))
+    else:
+        packed = np.frombuffer(frame.planes[0], dtype, count=frame.samples * channels)
+        out[:] = _as_float(packed.reshape(-1, channels))
+    return out
 
 
 _SAMPLE_TYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "s64": np.int64,
                  "flt": np.float32, "dbl": np.float64}
-
-
-def _rechunk(pieces: Iterator[list[np.ndarray]], blocksize: int, channels: int) -> Iterator[np.ndarray]:
-    """Join FFmpeg's small frames (128-2048 samples) into float32 blocks of ``blocksize`` frames."""
-    held: list[list[np.ndarray]] = [[] for _ in range(channels)]
-    count = 0
-    for piece in pieces:
-        for channel, samples in enumerate(piece):
-            held[channel].append(samples)
-        count += len(piece[0])
-        if count >= blocksize:
-            joined = _interleave(held, count)
-            for start in range(0, count - blocksize + 1, blocksize):
-                yield _as_float(joined[start : start + blocksize])
-            rest = count // blocksize * blocksize
-            held = [[joined[rest:, channel]] for channel in range(channels)]
-            count -= rest
-    if count:
-        yield _as_float(_interleave(held, count))
-
-
-def _interleave(held: list[list[np.ndarray]], count: int) -> np.ndarray:
-    """Frames by channels, in the decoder's sample type."""
-    out = np.empty((count, len(held)), dtype=held[0][0].dtype)
-    for channel, pieces in enumerate(held):
-        np.concatenate(pieces, out=out[:, channel])
-    return out
 
 
 def _as_float(samples: np.ndarray) -> np.ndarray:
