@@ -107,13 +107,13 @@ class MainWindow(QMainWindow):
 
     # -- construction ------------------------------------------------------------------------
     def _layout(self) -> None:
-        side = QSplitter(Qt.Orientation.Vertical)
-        side.addWidget(self.sidebar)
-        side.addWidget(self.queue_view)
-        side.setSizes([420, 260])
+        self.side = QSplitter(Qt.Orientation.Vertical)
+        self.side.addWidget(self.sidebar)
+        self.side.addWidget(self.queue_view)
+        self.side.setSizes([420, 260])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.pages)
-        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([900, 340])
@@ -394,6 +394,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"{total:,} tracks" if total else
                                   "The library is empty: File → Import folder… to add music.")
         self.pages.show_loaded(total)
+        self.side.setVisible(total > 0)  # the welcome page has the window to itself
         if not len(self.queue):
             restore_queue(self)
         if self.desktop.watcher is None:

@@ -64,6 +64,7 @@ class LibraryPages(QStackedWidget):
         self.browser = BrowserPane(covers)
         self.browser.setAccessibleName(tr("Browse"))
         self.tabs = QTabWidget(objectName="libraryTabs", documentMode=True)
+        self.tabs.tabBar().setDrawBase(False)  # the style sheet draws the selected tab's line
         self.tabs.addTab(tracks, tr("Tracks"))
         self.tabs.addTab(self.browser, tr("Browse"))
         self.tabs.setAccessibleName(tr("Library"))

@@ -37,6 +37,9 @@ from player.models.browse import (
 from player.resources import icon
 
 HEADER_COVER, GRID_COVER, LIST_COVER = 132, 132, 36
+GRID_CELL = GRID_COVER + 28
+#: Beside a grid's columns: its scroll bar and frame.
+GRID_MARGIN = 24
 #: While a load delivers batches, the list is refreshed once they pause (not once per batch).
 REFRESH_MS = 250
 
@@ -183,9 +186,9 @@ class BrowserPane(QWidget):
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        table.setColumnWidth(0, 64)
-        table.setColumnWidth(2, 180)
-        table.setColumnWidth(3, 88)
+        table.setColumnWidth(0, 52)
+        table.setColumnWidth(2, 150)
+        table.setColumnWidth(3, 86)
         table.activated.connect(lambda index: self._play_from(index.row()))
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(lambda pos: self._menu(table, pos, entry=False))
@@ -197,14 +200,16 @@ class BrowserPane(QWidget):
         view.setViewMode(QListView.ViewMode.IconMode if grid else QListView.ViewMode.ListMode)
         size = GRID_COVER if grid else (LIST_COVER if self.category == "albums" else 0)
         view.setIconSize(QSize(size, size))
-        view.setGridSize(QSize(GRID_COVER + 28, GRID_COVER + 44) if grid else QSize())
+        view.setGridSize(QSize(GRID_CELL, GRID_COVER + 44) if grid else QSize())
         view.setResizeMode(QListView.ResizeMode.Adjust)
         view.setMovement(QListView.Movement.Static)
         view.setWordWrap(grid)
         view.setSpacing(0 if grid else 2)
         width = self.width() or 1000
-        self.splitter.setSizes([int(width * 0.56), int(width * 0.44)] if grid
-                               else [int(width * 0.28), int(width * 0.72)])
+        # The grid gets whole columns of covers (no empty strip beside them), about half the pane.
+        left = (max(1, int(width * 0.55) // GRID_CELL) * GRID_CELL + GRID_MARGIN if grid
+                else int(width * 0.28))
+        self.splitter.setSizes([left, width - left])
 
     # -- data ----------------------------------------------------------------------------------
     @property
