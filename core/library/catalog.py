@@ -20,10 +20,11 @@ _OLD_GUESSES = ("title", "album")
 _YEAR = re.compile(r"[0-9]{4}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RowTags(Mapping):
     """The tags a library row orders and groups by; reads like the stored ``tags`` mapping
-    (``row.tags.get("discnumber")``) and has attributes.
+    (``row.tags.get("discnumber")``) and has attributes. Read-only by convention: a frozen
+    dataclass takes four times as long to build, and a load builds one per track.
 
     ``guessed`` names the fields taken from the file and folder names (``"title"``, ``"album"``,
     ``"tracknumber"``).

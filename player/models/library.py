@@ -71,6 +71,11 @@ def listener_issues(issues: tuple[str, ...] | list[str]) -> list[str]:
     return [code for code in LISTENER_ISSUES if code in issues]
 
 
+def _issue_icon(pixmap: QStyle.StandardPixmap) -> QIcon:
+    """The style's warning (or error) sign: it reads as a problem in every theme."""
+    return QApplication.style().standardIcon(pixmap)
+
+
 def _text(value) -> str:
     return "" if value is None else str(value)
 
@@ -154,8 +159,7 @@ class LibraryModel(QAbstractTableModel):
         shown = listener_issues(row.issues)
         if not shown:
             return None
-        pixmap = _ISSUE_ICONS.get(shown[0], QStyle.StandardPixmap.SP_MessageBoxWarning)
-        return QApplication.style().standardIcon(pixmap)
+        return _issue_icon(_ISSUE_ICONS.get(shown[0], QStyle.StandardPixmap.SP_MessageBoxWarning))
 
     def _guessed(self, source: int, column: int) -> bool:
         field = GUESSED_TIPS.get(column)
@@ -181,6 +185,8 @@ class LibraryModel(QAbstractTableModel):
             return COLUMNS[section]
         if role == Qt.ItemDataRole.DecorationRole and section == LIKED:
             return icon("heart")
+        if role == Qt.ItemDataRole.DecorationRole and section == QUALITY:
+            return _issue_icon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
