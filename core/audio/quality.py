@@ -2,8 +2,9 @@
 
 ``QualityMeter`` runs every check in one streaming pass over blocks of any size: the samples are
 cut into 1024-frame blocks whose peaks every check shares (clipping and silence only look inside
-the blocks that can hold what they seek; true peak oversamples only blocks that could beat the
-maximum so far), and state that spans blocks is carried (clipped runs, filter context, edges).
+the blocks that can hold what they seek; true peak oversamples only the eighths of blocks that
+could beat the maximum so far), and state that spans blocks is carried (clipped runs, filter
+context, edges).
 The whole-signal functions feed the same meter. Every check returns numbers; ``issues`` turns
 them into the flags a user sees.
 """
@@ -24,16 +25,19 @@ SILENCE_DBFS = -60.0
 OVERSAMPLE = 4
 #: Frames per block of the block-peak bookkeeping every check shares.
 BLOCK = 1024
-# Blocks oversampled first, to raise the bar the others must clear.
-_TP_FIRST = 32
+#: Frames per segment of the true-peak search: an eighth of a block, so that a loud block's
+#: quieter parts are not oversampled (a third as many frames on the soundtracks).
+TP_SEGMENT = BLOCK // 8
+# Segments oversampled first, to raise the bar the others must clear.
+_TP_FIRST = 256
 # Taps per side and phase of the interpolation filter: 49 taps, as long as BS.1770's own.
 _TP_HALF = 6
-# Frames of context each side of a block, for the interpolation filter's run-in.
+# Frames of context each side of a segment, for the interpolation filter's run-in.
 _PAD = _TP_HALF + 1
-# Blocks oversampled at once: a few megabytes of working memory.
-_TP_CHUNK = 64
-# Candidate blocks held for oversampling: about 2 MB in stereo.
-_TP_POOL = 256
+# Segments oversampled at once: a few megabytes of working memory.
+_TP_CHUNK = 512
+# Candidate segments held for oversampling: about 2 MB in stereo.
+_TP_POOL = 2048
 _ONES = np.ones(BLOCK, dtype=np.float32)
 # Seconds each side of the middle whose spectrum shows an encoder's low-pass, and the frame length
 # of its spectrum.
@@ -135,28 +139,28 @@ _TAPS, _OVERSHOOT = _interpolator()
 class _TruePeak:
     """Largest absolute value of the 4x oversampled signal (BS.1770-4 Annex 2), exact but cheap.
 
-    A block is a candidate only if its sample peak times the filter's gain bound could beat the
-    maximum so far. Candidates wait in a pool (with their filter context); when it fills, or at
+    A segment is a candidate only if its sample peak times the filter's gain bound could beat
+    the maximum so far. Candidates wait in a pool (with their filter context); when it fills, or at
     the end, the loudest are oversampled first to raise the bar, and the rest only if they can
     still clear it.
     """
 
     def __init__(self, channels: int):
         self.best = 0.0
-        self._segments = np.empty((_TP_POOL, BLOCK + 2 * _PAD, channels), dtype=np.float32)
+        self._segments = np.empty((_TP_POOL, TP_SEGMENT + 2 * _PAD, channels), dtype=np.float32)
         self._peaks = np.empty(_TP_POOL)
         self._count = 0
 
     def offer(self, context: np.ndarray, peaks: np.ndarray) -> None:
-        """Blocks with ``_PAD`` frames of context each side (``context`` holds ``len(peaks)``
-        blocks plus ``2 * _PAD`` frames) and their sample peaks."""
+        """Segments with ``_PAD`` frames of context each side (``context`` holds ``len(peaks)``
+        segments plus ``2 * _PAD`` frames) and their sample peaks."""
         self.best = max(self.best, float(peaks.max(initial=0.0)))
         candidates = np.flatnonzero(peaks * _OVERSHOOT > self.best)
         rows, columns = context.strides
-        # overlapping views of the blocks with their context: one copy per taken block
+        # overlapping views of the segments with their context: one copy per taken segment
         segments = np.lib.stride_tricks.as_strided(
-            context, (len(peaks), BLOCK + 2 * _PAD, context.shape[1]), (rows * BLOCK, rows, columns),
-            writeable=False)
+            context, (len(peaks), TP_SEGMENT + 2 * _PAD, context.shape[1]),
+            (rows * TP_SEGMENT, rows, columns), writeable=False)
         while candidates.size:
             taken = candidates[: _TP_POOL - self._count]
             self._segments[self._count : self._count + taken.size] = segments[taken]
@@ -196,18 +200,18 @@ _PHASES = _phases()
 
 
 def _interpolated_peak(segments: np.ndarray) -> float:
-    """Peak of the 4x interpolation of blocks (``segments [shape=(k, BLOCK + 2 * _PAD, ch)]``).
+    """Peak of the 4x interpolation of segments (``[shape=(k, TP_SEGMENT + 2 * _PAD, ch)]``).
 
-    Equal to ``scipy.signal.upfirdn(_TAPS, segments, up=4, axis=1)`` over the blocks' own
+    Equal to ``scipy.signal.upfirdn(_TAPS, segments, up=4, axis=1)`` over the segments' own
     outputs, but a dozen shifted multiply-adds per phase run several times faster than
     upfirdn's general polyphase loop.
     """
-    best, first = 0.0, 2 * _PAD - 1  # the output beside each block's first frame
+    best, first = 0.0, 2 * _PAD - 1  # the output beside each segment's first frame
     for taps in _PHASES:
         (k, tap), *rest = taps
-        total = tap * segments[:, first - k : first - k + BLOCK]
+        total = tap * segments[:, first - k : first - k + TP_SEGMENT]
         for k, tap in rest:
-            total += tap * segments[:, first - k : first - k + BLOCK]
+            total += tap * segments[:, first - k : first - k + TP_SEGMENT]
         best = max(best, float(total.max()), -float(total.min()))
     return best
 
@@ -277,17 +281,20 @@ class QualityMeter:
         blocks = data[_PAD : _PAD + count * BLOCK]
         flat = blocks.reshape(count, BLOCK * self.channels)
         # max and -min instead of abs: no temporary copy of the samples
-        peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1))
-        if not np.isfinite(peaks).all():
+        segments = flat.reshape(-1, TP_SEGMENT * self.channels)
+        segment_peaks = np.maximum(segments.max(axis=1), -segments.min(axis=1))
+        if not np.isfinite(segment_peaks).all():
             raise ValueError("decoded samples are not finite (corrupt stream)")
+        peaks = segment_peaks.reshape(count, -1).max(axis=1)
         self._peak = max(self._peak, float(peaks.max()))
-        self._true_peak.offer(data, peaks)
+        self._true_peak.offer(data, segment_peaks)
         self._clipped_runs(blocks, np.flatnonzero(peaks >= CLIP_LEVEL))
         self._loud_edges(blocks, np.flatnonzero(peaks > self._silence_level))
-        # Matrix-vector products sum the columns far faster than a strided axis-0 sum; one per
-        # block, so the float32 sums do not depend on how the stream was cut.
+        # Matrix-vector products sum the columns far faster than a strided axis-0 sum, and BLAS
+        # dot products the squares faster than a float64 einsum; one per block, so the float32
+        # sums do not depend on how the stream was cut.
         self._sums += (_ONES @ blocks.reshape(count, BLOCK, self.channels)).sum(axis=0, dtype=np.float64)
-        self._squares += float(np.einsum("ij,ij->", blocks, blocks, dtype=np.float64))
+        self._squares += float(np.vecdot(flat, flat).sum(dtype=np.float64))
         self._done += count * BLOCK
 
     def _clipped_runs(self, blocks: np.ndarray, loud: np.ndarray) -> None:
