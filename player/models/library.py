@@ -88,7 +88,7 @@ def _cells(row: TrackRow) -> tuple[str, ...]:
             "", "" if row.lufs is None else f"{row.lufs:.1f} LUFS", _text(row.cluster), "")
 
 
-def _sort_key(row: TrackRow, column: int, history: ListeningHistory):
+def _sort_key(row: TrackRow, cells: tuple[str, ...], column: int, history: ListeningHistory):
     keys = {NUMBER: lambda: (row.tags.discnumber or 1, row.tags.tracknumber or 0),
             YEAR: lambda: row.tags.year or 0, DISC: lambda: row.tags.discnumber or 0,
             LIKED: lambda: row.id in history.liked, DURATION: lambda: row.duration_s,
@@ -98,7 +98,7 @@ def _sort_key(row: TrackRow, column: int, history: ListeningHistory):
             CLUSTER: lambda: -1 if row.cluster is None else row.cluster,
             QUALITY: lambda: len(listener_issues(row.issues))}
     key = keys.get(column)
-    return key() if key else _cells(row)[column].casefold()
+    return key() if key else cells[column].casefold()
 
 
 class LibraryModel(QAbstractTableModel):
@@ -318,5 +318,6 @@ class LibraryModel(QAbstractTableModel):
             return
         keys = self._keys.get(column)
         if keys is None or len(keys) != len(self._rows):  # computed once per column and load
-            keys = self._keys[column] = [_sort_key(row, column, self.history) for row in self._rows]
+            keys = self._keys[column] = [_sort_key(row, cells, column, self.history)
+                                         for row, cells in zip(self._rows, self._cells, strict=True)]
         self._visible.sort(key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
