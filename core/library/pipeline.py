@@ -29,7 +29,6 @@ import numpy as np
 from core.errors import DecodeError
 from core.library.analyse import AnalyseOptions, TrackAnalysis, analyse_file
 from core.library.discover import Skipped, discover
-from core.library.index import index_library
 from core.library.lock import import_lock
 from core.processes import die_with_parent, keep_freed_memory
 from core.store.mongo import FileState, MongoStore
@@ -186,6 +185,10 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
         if cancel.is_set():
             report.cancelled = True
             return report
+        # imported here: the index (datasketch, scipy, scikit-learn) would make every forked
+        # analysis process bigger and start-up slower, and workers never index
+        from core.library.index import index_library
+
         report.index = index_library(store, report_progress)
     return report
 
