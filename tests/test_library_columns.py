@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from core.library.catalog import iter_rows
+from core.library.catalog import flagged_tracks, iter_rows
 from core.library.pipeline import KILLED_REASON, run_import
 from core.library.skip_reasons import plain_reason
 from player.models.library import (
@@ -160,6 +160,13 @@ def test_quality_icon_only_for_what_a_listener_hears(qtbot, imported):
     cut = LibraryModel()
     cut.append([replace(rows["a.flac"], issues=("clipping", "truncated"))])
     assert cut.data(cut.index(0, QUALITY), tip).splitlines()[0].startswith("Damaged file:")
+
+
+def test_the_import_summary_flags_only_what_a_listener_hears(imported, store):
+    rows, _ = imported
+    flagged = {path.rsplit("/", 1)[-1]: issues
+               for path, issues in flagged_tracks(store, [r.id for r in rows.values()])}
+    assert flagged == {"clipped.flac": ["clipping"], "fake lossless.flac": ["lossy_transcode_suspected"]}
 
 
 def test_guessed_names_are_italic_with_a_tooltip(qtbot, imported):

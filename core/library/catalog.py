@@ -15,6 +15,10 @@ ROW_FIELDS = {"_id": 1, "path": 1, "title": 1, "artist": 1, "album": 1, "genre":
               "loudness.integrated_lufs": 1, "cluster": 1, "issues": 1, "replaygain": 1,
               "tags.tracknumber": 1, "tags.discnumber": 1, "tags.albumartist": 1, "tags.date": 1,
               "tags.guessed": 1, "tags.tagged": 1}
+#: Quality issue codes a listener should know about, worst first (``truncated``: decoded shorter
+#: than its header says). The analysis's other findings are not a listener's problem: above all
+#: a true peak over 0 dBTP, which lossy files routinely have.
+LISTENER_ISSUES = ("truncated", "clipping", "lossy_transcode_suspected")
 #: What an untagged track imported before ``tags.guessed`` existed took from its names.
 _OLD_GUESSES = ("title", "album")
 _YEAR = re.compile(r"[0-9]{4}")
@@ -125,12 +129,19 @@ def iter_rows(store: MongoStore, *, batch: int = 2000) -> Iterator[list[TrackRow
         yield rows
 
 
+def listener_issues(issues: tuple[str, ...] | list[str]) -> list[str]:
+    """The ``LISTENER_ISSUES`` among a track's issue codes, worst first."""
+    return [code for code in LISTENER_ISSUES if code in issues]
+
+
 def flagged_tracks(store: MongoStore, ids: list[str]) -> list[tuple[str, list[str]]]:
-    """``(path, issues)`` of the given tracks that have quality issues (clipping, DC offset, ...)."""
+    """``(path, issues)`` of the given tracks with issues a listener should know about
+    (``LISTENER_ISSUES``: clipping, suspected fake lossless, cut short)."""
     out = []
     for start in range(0, len(ids), 500):
         for doc in store.iter_tracks({"_id": {"$in": ids[start : start + 500]}},
                                      {"source_path": 1, "issues": 1}):
-            if doc.get("issues"):
-                out.append((doc.get("source_path", doc["_id"]), list(doc["issues"])))
+            shown = listener_issues(doc.get("issues") or ())
+            if shown:
+                out.append((doc.get("source_path", doc["_id"]), shown))
     return sorted(out)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from core.library.catalog import TrackRow
+from core.library.catalog import TrackRow, listener_issues
 from player.history import ListeningHistory
 from player.resources import icon
 
@@ -29,11 +29,8 @@ ICON_COLUMNS = (LIKED, QUALITY)
 #: Columns that change as the listener plays and likes (computed when shown, not cached).
 LIVE = (LIKED, PLAYS, LAST_PLAYED)
 NUMERIC = (NUMBER, YEAR, DISC, DURATION, PLAYS, LAST_PLAYED, LOUDNESS, CLUSTER)
-#: The quality issues a listener should know about, worst first, in plain words. The engine's
-#: other findings are not a listener's problem: above all a true peak over 0 dBTP, which lossy
-#: files routinely have. ``truncated`` (decoded shorter than its header says) is the analysis's
-#: code for a file that is cut short.
-LISTENER_ISSUES = {
+#: ``LISTENER_ISSUES`` in plain words.
+ISSUE_WORDS = {
     "truncated": "Damaged file: it is cut short and stops before its end",
     "clipping": "Clipping: the loudest moments are cut flat and can sound harsh",
     "lossy_transcode_suspected": "Suspected fake lossless: the sound stops at a frequency typical "
@@ -64,11 +61,6 @@ def format_when(ts: float | None, *, now: float | None = None) -> str:
     day = time.strftime("%Y-%m-%d", time.localtime(ts))
     today = time.strftime("%Y-%m-%d", time.localtime(now or time.time()))
     return time.strftime("%H:%M", time.localtime(ts)) if day == today else day
-
-
-def listener_issues(issues: tuple[str, ...] | list[str]) -> list[str]:
-    """The issue codes a listener should see, worst first (damaged, clipping, fake lossless)."""
-    return [code for code in LISTENER_ISSUES if code in issues]
 
 
 def _issue_icon(pixmap: QStyle.StandardPixmap) -> QIcon:
@@ -170,7 +162,7 @@ class LibraryModel(QAbstractTableModel):
         if column == LIKED:
             return "Liked: click to unlike" if row.id in self.history.liked else "Click to like"
         if column == QUALITY:
-            return "\n".join(LISTENER_ISSUES[code] for code in listener_issues(row.issues))
+            return "\n".join(ISSUE_WORDS[code] for code in listener_issues(row.issues))
         if self._guessed(source, column):
             return f"{GUESSED_TIPS[column][1]}\n{row.path}"
         return row.path
