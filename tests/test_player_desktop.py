@@ -5,7 +5,9 @@ private session bus."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import uuid
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from core.config import Config
 from core.library.pipeline import run_import
 from core.playback.playqueue import CONTINUE
 from core.playback.source import PlayItem
+from core.presence import running_players
 from core.store.mongo import MongoStore
 from player.backend import Backend
 from player.main_window import MainWindow
@@ -33,6 +36,8 @@ from player.window_browse import import_root
 from player.window_desktop import varied
 from tests import test_mpris
 from tests.audio import music_like, write
+from tests.test_player_faults import launch_player, player_env
+from tests.waiting import wait_for
 
 NULL = {"device": "null"}
 #: File names whose leading numbers, titles and paths give three different orders.
@@ -251,3 +256,26 @@ def test_radio_picks_that_break_the_listeners_caps_go_last():
     assert order(max_per_artist=1, max_per_album=0) == ["y", "x", "z"]
     assert order(max_per_artist=0, max_per_album=1) == ["y", "z", "x"]
     assert order(max_per_artist=0, max_per_album=0) == ["x", "y", "z"]
+
+
+def test_the_started_player_keeps_its_state_in_the_data_dir_and_accepts_remote_commands(
+        mongo_uri, kafka, tmp_path):
+    """``encore`` as a process: window state under ENCORE_DATA_DIR (nothing under ~/.config), one
+    line for the missing session bus, and the remote's heartbeat while it runs (gone after)."""
+    env = {k: v for k, v in player_env(mongo_uri, kafka, tmp_path).items()
+           if k != "DBUS_SESSION_BUS_ADDRESS"}
+    store = MongoStore(mongo_uri, env["ENCORE_DB"])
+    log_path = tmp_path / "player.log"
+    proc = launch_player(env, log_path, "--no-worker")
+    try:
+        wait_for(lambda: running_players(store), 20, what="the remote's heartbeat")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        code = proc.wait(30)
+    output = log_path.read_text()
+    assert code == 0, output
+    assert (tmp_path / "data" / "window.ini").exists()
+    assert not (tmp_path / ".config").exists()
+    assert output.count("no D-Bus session bus") == 1, output
+    assert not running_players(store)
+    store.client.drop_database(store.db.name)
