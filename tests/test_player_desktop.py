@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import mutagen
@@ -73,15 +74,16 @@ def album_store(mongo_uri, album_folder):
 
 @pytest.fixture
 def open_window(qtbot, mongo_uri, tmp_path):
-    """``open_window(store)``: a shown window over ``store`` (in-process bus), its library loaded."""
+    """``open_window(store, playback=NULL)``: a shown window over ``store`` (in-process bus), its
+    library loaded (``playback=None``: the settings choose the device)."""
     made = []
 
-    def make(store: MongoStore) -> MainWindow:
+    def make(store: MongoStore, playback: dict | None = NULL) -> MainWindow:
         config = Config(tmp_path / "data", None, mongo_uri, db_name=store.db.name)
         bus = InProcessBus(store)
         window = MainWindow(Backend(config, mongo_uri, store, bus),
                             QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
-                            playback=NULL)
+                            playback=playback)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitUntil(lambda: "Loading" not in window.status_label.text(), timeout=10000)
@@ -195,6 +197,21 @@ def test_settings_dialog_changes_replaygain_and_theme_and_is_stored_in_the_data_
         assert window.bridge.current.gain == 1.0
     finally:
         QApplication.instance().setStyleSheet(style_sheet("dark"))
+
+
+def test_the_output_device_changes_when_nothing_plays(open_window, album_store, qtbot, capture):
+    window = open_window(album_store, playback=None)  # the default device: the capture file
+    desktop, row = window.desktop, window.library.track(0)
+    desktop.apply(replace(desktop.preferences, output_device="null"))  # stopped: at once
+    window.play_row(row)
+    qtbot.waitUntil(lambda: window.bridge.status.position_s > 0.5, timeout=10000)
+    assert not capture.exists()  # it sounds on the null device
+    desktop.apply(replace(desktop.preferences, output_device=None))
+    assert "once playback stops" in window.statusBar().currentMessage()
+    window.bridge.engine.stop()
+    qtbot.waitUntil(lambda: window.bridge.status.state == "stopped", timeout=5000)
+    window.play_row(row)  # back on the default device
+    qtbot.waitUntil(lambda: capture.exists() and capture.stat().st_size > 0, timeout=10000)
 
 
 def test_tray_drives_the_window_and_shows_the_track(open_window, album_store, qtbot):
