@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtDBus import QDBusConnection
@@ -118,12 +119,9 @@ class Desktop(QObject):
         Rows carry the track gain only, so "album" uses it too until they carry the album's.
         """
         prefs = self.preferences
-        gain_db = 0.0 if prefs.replaygain == "off" else prefs.preamp_db
-        item = row.play_item(preamp_db=gain_db)
         if prefs.replaygain == "off":
-            return PlayItem(item.track_id, item.path, item.title, item.artist, item.album,
-                            item.duration_s)
-        return item
+            return replace(row.play_item(), gain=1.0)
+        return row.play_item(preamp_db=prefs.preamp_db)
 
     def set_radio_picks(self, picks: list[dict]) -> None:
         """The worker's next radio picks, ordered for the listener's variety caps."""

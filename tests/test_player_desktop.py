@@ -214,6 +214,21 @@ def test_the_output_device_changes_when_nothing_plays(open_window, album_store, 
     qtbot.waitUntil(lambda: capture.exists() and capture.stat().st_size > 0, timeout=10000)
 
 
+def test_a_folder_added_in_the_settings_is_followed_and_new_files_appear(open_window, store, qtbot,
+                                                                         tmp_path):
+    window = open_window(store)
+    folder = tmp_path / "followed"
+    folder.mkdir()
+    dialog = window.desktop.open_settings()
+    assert dialog.add_folder(str(folder))  # foldersChanged: the watcher restarts on it
+    qtbot.waitUntil(lambda: window.desktop.watcher is not None
+                    and window.desktop.watcher.roots == [str(folder)], timeout=10000)
+    dialog.reject()
+    write(folder / "new song.wav", music_like(2, seconds=4.0), 22050)
+    qtbot.waitUntil(lambda: window.library.total() == 1, timeout=120000)
+    qtbot.waitUntil(lambda: not window.pages.showing_welcome())
+
+
 def test_tray_drives_the_window_and_shows_the_track(open_window, album_store, qtbot):
     window = open_window(album_store)
     tray = window.desktop.start_tray()
