@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soxr
 
+from core.audio import decode
+from core.features import extract
+from core.library.index import index_library
+from core.library.pipeline import run_import
 from core.similarity import audio_score, hubness, profiles, timbre_gauss
+from core.similarity.pool import Pool, timbre_of
+from core.similarity.recommend import Recommender
 
 
 def _gaussians(*pairs: tuple[np.ndarray, np.ndarray]) -> timbre_gauss.Gaussians:
@@ -173,3 +180,47 @@ def test_audio_score_local_scaling_favours_a_mutual_neighbour_over_a_hub():
     scores = audio_score.score(np.zeros(2), distances, np.full(3, 0.3),
                                np.array([[0.05] * 3, [0.3] * 3]))
     assert scores[1] > scores[0]
+
+
+def _add_models(store) -> None:
+    """Store the extractor's per-track models the way the import's ``Features.to_doc`` does."""
+    updates = []
+    for doc in store.iter_tracks({}, {"source_path": 1}):
+        y, sr = decode.read(doc["source_path"])
+        features = extract.extract(soxr.resample(y.mean(axis=1), sr, extract.SR).astype(np.float32))
+        stored = features.to_doc()
+        updates.append((doc["_id"], {f"features.{key}": stored[key]
+                                     for key in ("timbre_gauss", "loudness_profile", "version")}))
+    store.update_many(updates)
+
+
+def test_index_stores_neighbour_scales_and_the_recommender_scores_with_them(generated_library,
+                                                                            store):
+    run_import(str(generated_library), store, jobs=2)
+    rec = Recommender(store)
+    seed = rec.seed(next(store.iter_tracks({}, {"_id": 1}))["_id"])
+    assert Pool(rec.candidates(seed, [seed["_id"]]), rec.model()).audio is None  # older blend
+    _add_models(store)
+    # what the import compares to re-analyse tracks of an older extractor
+    assert {state.features_version for state in store.file_states().values()} == {
+        extract.FEATURES_VERSION}
+    index_library(store)
+    model = store.get_model("audio")
+    assert len(model["sample"]) == 16 and model["kmeans_version"] >= 1
+    for doc in store.iter_tracks({}, {"audio": 1}):
+        assert doc["audio"]["version"] == model["version"]
+        assert len(doc["audio"]["scale"]) == 3 and min(doc["audio"]["scale"]) > 0
+    rec = Recommender(store)
+    seed = rec.seed(seed["_id"])
+    pool = Pool(rec.candidates(seed, [seed["_id"]]), rec.model())
+    assert pool.audio is not None
+    models, scales = pool.audio
+    ref, ref_scales = audio_score.stored([seed], timbre_of(seed, rec.model())[None, :])
+    expected = audio_score.score(pool.jaccard(seed), audio_score.component_distances(ref, models),
+                                 ref_scales[0], scales)
+    assert pool.similarity(seed).score == pytest.approx(expected)
+    top = rec.recommend([seed["_id"]], k=3, max_per_artist=None)
+    assert top[0].score == pytest.approx(expected.max(), abs=1e-4)
+    # a second index changes nothing: every track is current
+    index_library(store)
+    assert store.get_model("audio")["version"] == model["version"]

@@ -1,7 +1,9 @@
 """Audio features as librosa computes them: one STFT, shared by every descriptor.
 
-A track yields a fixed-length ``vector`` (timbre, harmony, brightness, rhythm statistics) and a
-``frames`` matrix of short segments, the raw material of the shingles.
+A track yields a fixed-length ``vector`` (timbre, harmony, brightness, rhythm statistics), a
+``frames`` matrix of short segments (the raw material of the shingles), a Gaussian of its STFT-frame
+MFCC and a loudness-contour profile (the audio-only scorer's per-track models,
+``core.similarity.audio_score``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import soxr
 
 from core.audio.stream import feed_in_slices
 from core.features import spectral
+from core.similarity import profiles, timbre_gauss
 
 SR = 22050
 N_FFT = 2048
@@ -36,6 +39,8 @@ VECTOR_SIZE = sum(size for _, size in VECTOR_LAYOUT)
 TIMBRE_MASK = np.concatenate([np.full(size, not name.startswith("chroma"))
                               for name, size in VECTOR_LAYOUT])
 FRAME_SIZE = N_MFCC - 1 + 7
+#: Version of what ``Features.to_doc`` stores: a track stored with an older one is analysed again.
+FEATURES_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,33 @@ class Features:
         Per-segment MFCC (without the energy coefficient) and spectral contrast means.
     tempo_bpm : float
         Estimated tempo.
+    gauss_mean : np.ndarray [shape=(N_MFCC,)]
+    gauss_cov : np.ndarray [shape=(N_MFCC, N_MFCC)]
+        Mean and (shrunk) covariance of the STFT-frame MFCC (``timbre_gauss.fit``).
+    loudness_profile : np.ndarray [shape=(6,)]
+        Quantiles and movement of the smoothed 0th MFCC (``profiles.loudness``).
     """
 
     vector: np.ndarray
     frames: np.ndarray
     tempo_bpm: float
+    gauss_mean: np.ndarray
+    gauss_cov: np.ndarray
+    loudness_profile: np.ndarray
+
+    def to_doc(self) -> dict:
+        """The track document's ``features`` field (the segment frames are stored apart).
+
+        Returns
+        -------
+        dict
+            ``vector`` (float32 bytes), ``tempo_bpm``, ``timbre_gauss`` (``timbre_gauss.to_doc``),
+            ``loudness_profile`` (float32 bytes) and ``version`` (``FEATURES_VERSION``).
+        """
+        return {"vector": self.vector.tobytes(), "tempo_bpm": round(self.tempo_bpm, 2),
+                "timbre_gauss": timbre_gauss.to_doc(self.gauss_mean, self.gauss_cov),
+                "loudness_profile": self.loudness_profile.astype(np.float32).tobytes(),
+                "version": FEATURES_VERSION}
 
 
 class FeatureExtractor:
@@ -175,7 +202,8 @@ def _summarise(parts: dict[str, np.ndarray], crossings: np.ndarray) -> Features:
         contrast.mean(1), contrast.std(1), shape.mean(1), shape.std(1), rhythm,
     ]).astype(np.float32)
     frames = segment_means(np.vstack([mfcc[1:], contrast]), SEGMENT_FRAMES)
-    return Features(vector, frames, tempo)
+    mean, cov = timbre_gauss.fit(mfcc.T)
+    return Features(vector, frames, tempo, mean, cov, profiles.loudness(mfcc[0]))
 
 
 def extract(mono: np.ndarray) -> Features:

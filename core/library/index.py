@@ -1,4 +1,5 @@
-"""Library-wide models after analysis: audio words, shingles, MinHash/LSH, K-means, album gain.
+"""Library-wide models after analysis: audio words, shingles, MinHash/LSH, K-means, the audio
+scorer's neighbour scales, album gain.
 
 Runs after the per-file stage. The codebook and the clustering are refitted only when the library
 has grown substantially; otherwise new tracks are indexed with the stored models. Crash-safe: each
@@ -17,7 +18,8 @@ from collections.abc import Callable
 import numpy as np
 
 from core.audio.loudness import album_gain
-from core.similarity import clustering, minhash, shingles
+from core.similarity import audio_score, clustering, minhash, shingles
+from core.similarity.pool import timbre_of
 from core.store.mongo import MongoStore
 
 Progress = Callable[[int, int, str], None]
@@ -98,6 +100,7 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
     book, book_version, refit_words = _codebook(store, n_tracks)
     done = _shingle(store, book, book_version, report)
     clusters = _cluster(store, n_tracks, report)
+    _audio_scales(store, clusters["version"], report)
     _album_gains(store)
     store.mark_indexed({"codebook_version": book_version,
                         "kmeans_version": clusters.pop("version")})
@@ -161,6 +164,66 @@ def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.Cluste
         model, _ = clustering.fit(vectors, tag_list)
     # fitted_on is the library's size, so that the next refit waits for the library to grow.
     return model, store.put_model("kmeans", model.to_doc() | {"fitted_on": n_tracks})
+
+
+def _audio_scales(store: MongoStore, kmeans_version: int, report: Progress) -> None:
+    """Each track's neighbour scales and standardised loudness profile (``audio_score``).
+
+    Every track is compared with a fixed sample of at most ``audio_score.SCALE_SAMPLE`` tracks
+    (the library-wide part, stored as the ``audio`` model with the loudness statistics); the
+    sample and the statistics are chosen again, and every track redone, on a new clustering or
+    when the library has grown enough. Tracks analysed before the models existed are left out
+    (the recommender then keeps its older blend).
+    """
+    query = {"features.timbre_gauss": {"$exists": True}}
+    n_tracks = store.count_tracks(query)
+    if n_tracks == 0:
+        return
+    model = clustering.ClusterModel.from_doc(store.get_model("kmeans"))
+    stored = store.get_model("audio")
+    if audio_score.needs_refit(stored, n_tracks, kmeans_version):
+        ids = [d["_id"] for d in store.iter_tracks(query, {"_id": 1}, by_id=True)]
+        sample = ids[:: -(-len(ids) // audio_score.SCALE_SAMPLE)]
+        raw = audio_score.loudness_profiles(_read(store, sample, {"features.loudness_profile": 1}))
+        stored = {"sample": sample, "loudness_mean": raw.mean(axis=0).tolist(),
+                  "loudness_scale": (raw.std(axis=0) + 1e-9).tolist(),
+                  "kmeans_version": kmeans_version, "fitted_on": n_tracks}
+        stored["version"] = store.put_model("audio", stored)
+    stats = (np.array(stored["loudness_mean"]), np.array(stored["loudness_scale"]))
+    sample_ids, sample = _models(store, stored["sample"], model, stats)
+    k = audio_score.sample_neighbour(n_tracks, len(sample_ids))
+    pending = [d["_id"] for d in store.iter_tracks(
+        {**query, "audio.version": {"$ne": stored["version"]}}, {"_id": 1}, by_id=True)]
+    for start in range(0, len(pending), ASSIGN_CHUNK):
+        ids, models = _models(store, pending[start:start + ASSIGN_CHUNK], model, stats)
+        where = {track: i for i, track in enumerate(sample_ids)}
+        distances = np.stack([audio_score.component_distances(models[i], sample)
+                              for i in range(len(ids))])
+        for i, track in enumerate(ids):  # a track's distance to itself is no neighbour
+            if track in where:
+                distances[i, where[track]] = np.nan
+        scales = audio_score.neighbour_scales(distances, k=k)
+        store.update_many([(track, {"audio": {
+            "scale": scales[i].tolist(), "loudness": models.loudness[i].astype(np.float32).tobytes(),
+            "version": stored["version"]}}) for i, track in enumerate(ids)])
+        report(start + len(ids), len(pending), "neighbour scales")
+
+
+def _read(store: MongoStore, ids: list[str], projection: dict) -> list[dict]:
+    """Documents of ``ids`` in that order (a track removed since is left out)."""
+    found = {}
+    for start in range(0, len(ids), ASSIGN_CHUNK):
+        found |= {d["_id"]: d for d in store.iter_tracks(
+            {"_id": {"$in": ids[start:start + ASSIGN_CHUNK]}}, projection)}
+    return [found[i] for i in ids if i in found]
+
+
+def _models(store: MongoStore, ids: list[str], model: clustering.ClusterModel,
+            stats: tuple[np.ndarray, np.ndarray]) -> tuple[list[str], audio_score.AudioModels]:
+    """The ids still in the library among ``ids``, and their index-time models."""
+    docs = [d for d in _read(store, ids, audio_score.MODEL_FIELDS) if audio_score.has_models(d)]
+    timbre = np.vstack([timbre_of(d, model) for d in docs])
+    return [d["_id"] for d in docs], audio_score.build(docs, timbre, *stats)
 
 
 def _cluster_inputs(store: MongoStore, query: dict) -> tuple[list[str], np.ndarray, list[dict]]:

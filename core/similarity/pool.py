@@ -4,6 +4,11 @@ The recommender and the radio compare many candidates with one or more reference
 it pair by pair (``np.intersect1d`` per candidate) costs ~50 µs a pair; here every candidate's
 shingles sit in one array, so a reference's exact Jaccard with the whole pool is one
 ``searchsorted`` and one ``bincount``, and its timbre cosine one matrix-vector product.
+
+Scores are the audio-only scorer's (``audio_score``: shingles blended with locally scaled timbre
+cosine, frame-MFCC Gaussian divergence and loudness contour) when the reference and every
+candidate carry the index's models; a library indexed before them keeps the older blend of
+shingles and timbre cosine.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from typing import NamedTuple
 import numpy as np
 
 from core.features.extract import TIMBRE_MASK
+from core.similarity import audio_score
 from core.similarity.clustering import ClusterModel
 
-#: Share of the score from shingle Jaccard; the rest is timbre-vector cosine mapped to [0, 1].
+#: Older blend (tracks without the audio models): share of shingle Jaccard, the rest is
+#: timbre-vector cosine mapped to [0, 1].
 SHINGLE_WEIGHT = 0.35
 #: Above this similarity, with the same duration, two tracks are copies of one recording.
 DUPLICATE_JACCARD = 0.9
@@ -58,6 +65,7 @@ class Pool:
         self._flat = np.concatenate(sets) if sets else np.empty(0, dtype=np.uint64)
         self._owner = np.repeat(np.arange(len(docs)), self.sizes)
         self.timbre = self._timbre_matrix() if model is not None else None
+        self.audio = None if self.timbre is None else audio_score.stored(docs, self.timbre)
         self.durations = np.array([d.get("duration_s") or 0.0 for d in docs], dtype=float)
 
     def __len__(self) -> int:
@@ -115,8 +123,15 @@ class Pool:
         cosine = self.cosine(reference)
         if cosine is None:
             return Similarity(shared, shared, None)
-        return Similarity(SHINGLE_WEIGHT * shared + (1 - SHINGLE_WEIGHT) * (cosine + 1) / 2,
-                          shared, cosine)
+        ref = None if self.audio is None else audio_score.stored(
+            [reference], timbre_of(reference, self.model)[None, :])
+        if ref is None:
+            return Similarity(SHINGLE_WEIGHT * shared + (1 - SHINGLE_WEIGHT) * (cosine + 1) / 2,
+                              shared, cosine)
+        (models, scales), (ref_models, ref_scales) = self.audio, ref
+        distances = audio_score.component_distances(ref_models, models)
+        return Similarity(audio_score.score(shared, distances, ref_scales[0], scales), shared,
+                          cosine)
 
 
 class Similarity(NamedTuple):
@@ -125,8 +140,8 @@ class Similarity(NamedTuple):
     Attributes
     ----------
     score : np.ndarray [shape=(len(pool),)]
-        ``SHINGLE_WEIGHT * jaccard + (1 - SHINGLE_WEIGHT) * (cosine + 1) / 2``, or the Jaccard
-        alone without timbre vectors.
+        ``audio_score.score``; without the audio models ``SHINGLE_WEIGHT * jaccard +
+        (1 - SHINGLE_WEIGHT) * (cosine + 1) / 2``, or the Jaccard alone without timbre vectors.
     jaccard : np.ndarray [shape=(len(pool),)]
     cosine : np.ndarray [shape=(len(pool),)] or None
     """

@@ -1,9 +1,10 @@
 """The recommender: candidates from the seed's cluster and LSH collisions, ranked by similarity.
 
 Candidates come from indexed MongoDB queries per seed (same cluster, or any shared band key).
-Each is scored by the exact Jaccard similarity of its shingle set with the seed's, blended with
-the cosine similarity of their library-standardised timbre vectors (``pool.SHINGLE_WEIGHT``): on the
-real soundtracks the blend beats either alone, with and without tags (``bench/quality.py``).
+Each is scored by ``pool.Pool.similarity``: the exact Jaccard similarity of its shingle set with
+the seed's blended with hubness-scaled timbre, frame-MFCC Gaussian and loudness-contour distances
+(``audio_score``; the older shingles + timbre cosine blend for a library indexed before those
+models), as measured on the real soundtracks by ``bench/quality.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from core.similarity.reasons import explain, loudness_of
 from core.store.mongo import MongoStore
 
 SEED_FIELDS = {"path": 1, "source_path": 1, "original_path": 1, "shingles": 1, "lsh": 1,
-               "cluster": 1, "duration_s": 1, "indexed": 1, "features.vector": 1}
+               "cluster": 1, "duration_s": 1, "indexed": 1, "features.vector": 1,
+               "features.timbre_gauss": 1, "audio": 1}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ SCHEMA_VERSION = 2
 #: Fields a recommendation needs from a candidate; everything heavy stays on the server.
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
                     "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
-                    "features.vector": 1, "loudness.integrated_lufs": 1}
+                    "features.vector": 1, "features.timbre_gauss": 1, "audio": 1,
+                    "loudness.integrated_lufs": 1}
 #: Largest document MongoDB accepts (16 MiB).
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 #: Ids per ``$in`` query when streaming many documents by id.
@@ -75,12 +76,14 @@ def _guard(action: str):
 
 @dataclass(frozen=True)
 class FileState:
-    """What a stored, complete track was made from: its file and the import options."""
+    """What a stored, complete track was made from: its file, the import options and the version
+    of the feature extractor that analysed it (``core.features.extract.FEATURES_VERSION``)."""
 
     size: int
     mtime: float
     options: str | None
     copy_path: str | None
+    features_version: int = 1
 
 
 def _checked(doc: dict) -> dict:
@@ -207,13 +210,14 @@ class MongoStore:
         """``{path: FileState}`` of every complete track, for incremental imports."""
         cursor = self.tracks.find({"complete": True}, {
             "source_path": 1, "source_path_raw": 1, "file.size": 1, "file.mtime": 1,
-            "options": 1, "copy.path": 1})
+            "options": 1, "copy.path": 1, "features.version": 1})
         states = {}
         for doc in map(decode_paths, cursor):
             if "source_path" in doc and "file" in doc:
                 states[doc["source_path"]] = FileState(
                     doc["file"]["size"], doc["file"]["mtime"], doc.get("options"),
-                    (doc.get("copy") or {}).get("path"))
+                    (doc.get("copy") or {}).get("path"),
+                    (doc.get("features") or {}).get("version", 1))
         return states
 
     @_guard("reading a track")
