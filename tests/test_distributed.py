@@ -19,6 +19,7 @@ from core.bus.analysis_jobs import AnalysisJob, parse_job
 from core.errors import EventError
 from core.library.analyse import AnalyseOptions
 from core.library.distributed import cancel_import, run_distributed_import
+from core.library.folders import list_folders
 from tests.audio import music_like, write
 from tests.waiting import poll
 
@@ -105,22 +106,32 @@ def test_sigkilled_worker_loses_no_file_and_none_is_stored_twice(kafka, store, f
     assert store.count_tracks({"cluster": None}) == 0
 
 
-def test_cli_distributed_json_reports_workers_and_skips(folder, workers_env, tmp_path):
+def _cli_import(folder, env) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "player.launch", "import", str(folder),
+                           "--distributed", "--json"], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_cli_distributed_json_reports_workers_and_skips(folder, store, workers_env, tmp_path):
     (folder / "broken.mp3").write_text("not audio")
     worker = _spawn(workers_env, tmp_path)
     try:
-        proc = subprocess.run([sys.executable, "-m", "player.launch", "import", str(folder),
-                               "--distributed", "--json"], env=workers_env, capture_output=True,
-                              text=True, timeout=600, check=False)
+        out = _cli_import(folder, workers_env)
     finally:
         _stop(worker)
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
     assert out["imported"] == 10 and len(out["tracks"]) == 10
     assert [s["path"] for s in out["skipped"]] == [str(folder / "broken.mp3")]
     assert "not a readable audio file" in out["skipped"][0]["reason"]
     assert list(out["workers"].values()) == [10]
     assert all(t["cluster"] is not None for t in out["tracks"])
+    # remembered like a local import's folder, and planned like one: run again (no worker
+    # running), every stored file is unchanged and nothing waits for a worker
+    assert [(f.path, f.options.enhance) for f in list_folders(store)] == [(str(folder), None)]
+    (folder / "broken.mp3").unlink()  # a skipped file is tried again by every import
+    again = _cli_import(folder, workers_env)
+    assert (again["imported"], again["unchanged"], again["workers"]) == (0, 10, {})
 
 
 @pytest.mark.parametrize("raw, reason", [

@@ -1,10 +1,11 @@
 """``encore import DIR --distributed``: the coordinator of an import analysed by other processes.
 
-It discovers the files and skips unchanged ones exactly like a local import, then publishes one
-job per file to ``analysis_jobs`` instead of using a local process pool. ``encore analysis-worker``
-processes (on any machine that sees the files at the same paths) analyse and store them; the
-coordinator follows their results to report progress, and runs the library-wide steps
-(codebook, shingles, LSH, clustering) once, after the last file.
+It remembers the folder and chooses the files to analyse exactly like a local import (one shared
+planning step, ``files_to_analyse``), then publishes one job per file to ``analysis_jobs``
+instead of using a local process pool. ``encore analysis-worker`` processes (on any machine that
+sees the files at the same paths) analyse and store them; the coordinator follows their results
+to report progress, and runs the library-wide steps (codebook, shingles, LSH, clustering) once,
+after the last file.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from core.bus.analysis_jobs import (
 from core.bus.keyed import follow_key
 from core.errors import BusError, EventError, StoreError
 from core.library.analyse import AnalyseOptions
-from core.library.discover import Skipped, discover
+from core.library.discover import Skipped
+from core.library.folders import add_folder
 from core.library.index import index_library
 from core.library.lock import import_lock
-from core.library.pipeline import ImportReport, Progress, _changed, options_key
+from core.library.pipeline import ImportReport, Progress, files_to_analyse
 from core.store.mongo import MongoStore
 
 #: Said on the progress line while no worker has answered for this long.
@@ -99,15 +101,19 @@ def run_distributed_import(root: str, store: MongoStore, *, bootstrap: str,
         If Kafka cannot be reached.
     ImportLockedError
         If another import is running on this library.
+    FileNotFoundError, NotADirectoryError
+        If ``root`` is missing or not a folder.
+    StoreError
+        If the database cannot be reached.
     """
     options = options or AnalyseOptions()
     report_progress = progress or (lambda done, total, message: None)
     cancel = cancel or threading.Event()
     store.ensure_schema()
     with import_lock(store, cancel):
-        files, skipped = discover(root, exclude=options.library_dir)
-        todo = _changed(files, store.file_states(), options_key(options))
-        report = DistributedReport(unchanged=len(files) - len(todo), skipped=skipped)
+        add_folder(store, root, options=options)  # so that a rescan or a watcher follows it
+        todo, unchanged, skipped = files_to_analyse(store, root, options)
+        report = DistributedReport(unchanged=unchanged, skipped=skipped)
         if todo:
             import_id = uuid.uuid4().hex
             _publish_jobs(bootstrap, import_id, todo, options)
