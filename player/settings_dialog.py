@@ -161,7 +161,9 @@ class SettingsDialog(QDialog):
     def _cap(self, value: int, name: str) -> QSpinBox:
         spin = QSpinBox(minimum=0, maximum=5, value=value, specialValueText=self.tr("no limit"),
                         maximumWidth=SPIN_WIDTH)
-        return self._named(spin, name)
+        # The recommender worker plans with caps of 2; the player picks among what it sends.
+        return self._named(spin, name, self.tr("The radio plays at most 2 by default; 1 makes it "
+                                               "stricter from its next pick"))
 
     def _folders_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Library folders (checked: followed while Encore runs)"))
