@@ -59,6 +59,7 @@ def playing(window) -> str | None:
 def test_double_click_plays_through_the_sorted_list_and_previous_goes_back(make_window, bus, qtbot):
     window = make_window(bus)
     library_order = [t.id for t in window.library.visible_tracks()]
+    window.library_view.set_column_shown(LOUDNESS, True)  # hidden by default
     click_header(qtbot, window.library_view.table.horizontalHeader(), LOUDNESS)
     shown = [t.id for t in window.library.visible_tracks()]
     assert shown != library_order
