@@ -72,6 +72,18 @@ def attach_remote(backend, window):
                         window.enqueueRequested.emit)
 
 
+def no_display_reason() -> str | None:
+    """Why the player cannot open a window here, or ``None`` when it can try.
+
+    Qt aborts the whole process with a plugin message when it finds no display, so a user who
+    types ``encore`` over SSH is told what to do instead.
+    """
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display: the player needs a desktop session (DISPLAY or WAYLAND_DISPLAY). "
+            "Headless commands work without one, e.g. `encore import ~/Music`; see `encore --help`.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the player.
 
@@ -84,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     setup_logging()
+    if (reason := no_display_reason()) is not None:
+        print(f"encore: {reason}", file=sys.stderr)
+        return 2
     if args.smoke_test:
         return smoke_test(args.smoke_test)
     app = QApplication.instance() or QApplication(sys.argv[:1])
