@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 
 from core.playback.source import PlayItem, replaygain_factor
 from core.store.mongo import MongoStore
@@ -21,7 +21,6 @@ ROW_FIELDS = {"_id": 1, "path": 1, "title": 1, "artist": 1, "album": 1, "genre":
 LISTENER_ISSUES = ("truncated", "clipping", "lossy_transcode_suspected")
 #: What an untagged track imported before ``tags.guessed`` existed took from its names.
 _OLD_GUESSES = ("title", "album")
-_YEAR = re.compile(r"[0-9]{4}")
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -42,9 +41,9 @@ class RowTags(Mapping):
 
     @property
     def year(self) -> int | None:
-        """The year of ``date`` (``"2004-05-06"`` → 2004)."""
-        match = _YEAR.match(self.date or "")
-        return int(match.group(0)) if match else None
+        """The year of ``date`` (``"2004-05-06"`` → 2004; stored dates start with their year)."""
+        year = (self.date or "")[:4]
+        return int(year) if year.isdigit() else None
 
     def __getitem__(self, key: str):
         if key not in _ROW_TAG_KEYS:
@@ -109,7 +108,13 @@ def row_tags(stored: dict | None) -> RowTags:
     if guessed is None:  # imported before guesses were marked: an untagged file guessed both
         guessed = () if stored.get("tagged", True) else _OLD_GUESSES
     return RowTags(_number(stored.get("tracknumber")), _number(stored.get("discnumber")),
-                   stored.get("albumartist"), stored.get("date"), tuple(guessed))
+                   stored.get("albumartist"), stored.get("date"), _shared(tuple(guessed)))
+
+
+@cache
+def _shared(guessed: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple per combination of guessed fields, shared by every row that has it."""
+    return guessed
 
 
 def _number(value) -> int | None:

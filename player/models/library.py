@@ -8,6 +8,7 @@ Filtering and sorting work on plain Python lists of precomputed keys instead of 
 from __future__ import annotations
 
 import time
+from functools import cache
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont, QIcon
@@ -68,16 +69,25 @@ def _issue_icon(pixmap: QStyle.StandardPixmap) -> QIcon:
     return QApplication.style().standardIcon(pixmap)
 
 
-def _text(value) -> str:
+@cache
+def _number_text(value: int | None) -> str:
+    """A track, disc or cluster number as text, one shared string per value (not one per row)."""
     return "" if value is None else str(value)
+
+
+@cache
+def _year_text(date: str | None) -> str:
+    """The year of a stored date (``core.audio.tags.clean_date`` starts every date with it)."""
+    return (date or "")[:4]
 
 
 def _cells(row: TrackRow) -> tuple[str, ...]:
     """The static cells (the live and icon columns stay empty here)."""
     tags = row.tags
-    return (_text(tags.tracknumber), row.title, row.artist, row.album, tags.albumartist or "",
-            _text(tags.year), _text(tags.discnumber), row.genre, format_time(row.duration_s), "", "",
-            "", "" if row.lufs is None else f"{row.lufs:.1f} LUFS", _text(row.cluster), "")
+    return (_number_text(tags.tracknumber), row.title, row.artist, row.album, tags.albumartist or "",
+            _year_text(tags.date), _number_text(tags.discnumber), row.genre,
+            format_time(row.duration_s), "", "", "",
+            "" if row.lufs is None else f"{row.lufs:.1f} LUFS", _number_text(row.cluster), "")
 
 
 def _sort_key(row: TrackRow, cells: tuple[str, ...], column: int, history: ListeningHistory):
