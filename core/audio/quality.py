@@ -152,24 +152,36 @@ class _TruePeak:
         self._count = 0
 
     def offer(self, context: np.ndarray, peaks: np.ndarray) -> None:
-        """Segments with ``_PAD`` frames of context each side (``context`` holds ``len(peaks)``
-        segments plus ``2 * _PAD`` frames) and their sample peaks."""
+        """Blocks with ``_PAD`` frames of context each side (``context`` holds ``len(peaks)``
+        blocks plus ``2 * _PAD`` frames) and their sample peaks.
+
+        Only the candidate blocks are cut into segments (their peaks cost a pass over them).
+        """
         self.best = max(self.best, float(peaks.max(initial=0.0)))
-        candidates = np.flatnonzero(peaks * _OVERSHOOT > self.best)
+        blocks = np.flatnonzero(peaks * _OVERSHOOT > self.best)
+        if blocks.size == 0:
+            return
+        per_block = BLOCK // TP_SEGMENT
+        inner = context[_PAD : _PAD + len(peaks) * BLOCK].reshape(len(peaks), per_block, -1)[blocks]
+        segment_peaks = np.maximum(inner.max(axis=2), -inner.min(axis=2)).ravel()
+        candidates = (blocks[:, None] * per_block + np.arange(per_block)).ravel()
+        keep = segment_peaks * _OVERSHOOT > self.best
+        candidates, segment_peaks = candidates[keep], segment_peaks[keep]
         rows, columns = context.strides
         # overlapping views of the segments with their context: one copy per taken segment
         segments = np.lib.stride_tricks.as_strided(
-            context, (len(peaks), TP_SEGMENT + 2 * _PAD, context.shape[1]),
+            context, (len(peaks) * per_block, TP_SEGMENT + 2 * _PAD, context.shape[1]),
             (rows * TP_SEGMENT, rows, columns), writeable=False)
         while candidates.size:
             taken = candidates[: _TP_POOL - self._count]
             self._segments[self._count : self._count + taken.size] = segments[taken]
-            self._peaks[self._count : self._count + taken.size] = peaks[taken]
+            self._peaks[self._count : self._count + taken.size] = segment_peaks[: taken.size]
             self._count += taken.size
-            candidates = candidates[taken.size :]
+            candidates, segment_peaks = candidates[taken.size :], segment_peaks[taken.size :]
             if self._count == _TP_POOL:
                 self.flush()
-                candidates = candidates[peaks[candidates] * _OVERSHOOT > self.best]
+                keep = segment_peaks * _OVERSHOOT > self.best
+                candidates, segment_peaks = candidates[keep], segment_peaks[keep]
 
     def flush(self) -> float:
         """Oversample the pooled candidates that can still matter; the true peak so far."""
@@ -241,6 +253,7 @@ class QualityMeter:
         middle = (expected_frames or 0) // 2
         self._excerpt = (max(0, middle - _CUTOFF_HALF_S * sr), middle + _CUTOFF_HALF_S * sr)
         self._excerpt_parts: list[np.ndarray] = []
+        self._mix = np.full(channels, 1 / channels, dtype=np.float32)
         self._frames = 0  # frames fed
         self._done = 0  # frames cut into blocks
         self._context = np.zeros((_PAD, channels), dtype=np.float32)  # frames before the held ones
@@ -264,7 +277,8 @@ class QualityMeter:
         block = np.asarray(block, dtype=np.float32)
         start, stop = max(self._excerpt[0] - self._frames, 0), self._excerpt[1] - self._frames
         if start < min(stop, len(block)):
-            self._excerpt_parts.append(block[start:stop].mean(axis=1))
+            # a matrix-vector product mixes channels far faster than a strided mean
+            self._excerpt_parts.append(block[start:stop] @ self._mix)
         self._frames += len(block)
         # a whole block is cut only when the filter context after it has arrived too
         whole = max(0, (len(self._held) + len(block) - _PAD) // BLOCK)
@@ -281,13 +295,11 @@ class QualityMeter:
         blocks = data[_PAD : _PAD + count * BLOCK]
         flat = blocks.reshape(count, BLOCK * self.channels)
         # max and -min instead of abs: no temporary copy of the samples
-        segments = flat.reshape(-1, TP_SEGMENT * self.channels)
-        segment_peaks = np.maximum(segments.max(axis=1), -segments.min(axis=1))
-        if not np.isfinite(segment_peaks).all():
+        peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+        if not np.isfinite(peaks).all():
             raise ValueError("decoded samples are not finite (corrupt stream)")
-        peaks = segment_peaks.reshape(count, -1).max(axis=1)
         self._peak = max(self._peak, float(peaks.max()))
-        self._true_peak.offer(data, segment_peaks)
+        self._true_peak.offer(data, peaks)
         self._clipped_runs(blocks, np.flatnonzero(peaks >= CLIP_LEVEL))
         self._loud_edges(blocks, np.flatnonzero(peaks > self._silence_level))
         # Matrix-vector products sum the columns far faster than a strided axis-0 sum, and BLAS
