@@ -223,17 +223,30 @@ class LoudnessMeter:
     def feed(self, block: np.ndarray) -> None:
         """Add the next samples, ``np.ndarray [shape=(n, channels)]``."""
         block = np.asarray(block, dtype=np.float32)
+        group = _CHUNK * _GROUP
         for first in range(0, len(block), _SLICE):
-            # channels by frames: each channel's chunks are rows of one matrix product
-            data = np.concatenate([self._input, block[first : first + _SLICE].T], axis=1)
-            usable = data.shape[1] // (_CHUNK * _GROUP) * (_CHUNK * _GROUP)
-            self._input = data[:, usable:]
-            if usable:
-                self._add(self._filter.filter(data[:, :usable]))
+            piece = block[first : first + _SLICE]
+            held = self._input.shape[1]
+            usable = (held + len(piece)) // group * group
+            if usable == 0:
+                self._input = np.concatenate([self._input, piece.T], axis=1)
+                continue
+            # channels by frames, contiguous: each channel's chunks are rows of one product
+            data = np.empty((len(self._input), usable), dtype=np.float32)
+            data[:, :held], data[:, held:] = self._input, piece[: usable - held].T
+            self._input = np.ascontiguousarray(piece[usable - held :].T)
+            self._add(self._filter.filter(data))
 
     def _add(self, weighted: np.ndarray) -> None:
-        energies, self._weighted = self._cut(np.concatenate([self._weighted, weighted], axis=1))
-        self._energies.append(energies)
+        """Energies of the steps completed by the held and the new K-weighted samples."""
+        missing = self._step - self._weighted.shape[1]  # samples the held step still needs
+        if weighted.shape[1] < missing:
+            self._weighted = np.concatenate([self._weighted, weighted], axis=1)
+            return
+        first, _ = self._cut(np.concatenate([self._weighted, weighted[:, :missing]], axis=1))
+        rest, left = self._cut(weighted[:, missing:])  # whole steps as views: no copy
+        self._energies += [first, rest]
+        self._weighted = left.copy()
 
     def _cut(self, weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Energies of the whole steps of K-weighted samples, and the samples left over."""
