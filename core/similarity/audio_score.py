@@ -180,7 +180,8 @@ def stored(docs: list[dict], timbre: np.ndarray) -> tuple[AudioModels, np.ndarra
                            for d in docs):
         return None
     gauss = timbre_gauss.from_docs([d["features"]["timbre_gauss"] for d in docs])
-    loudness = np.vstack([np.frombuffer(d["audio"]["loudness"], np.float32) for d in docs])
+    loudness = np.frombuffer(b"".join(d["audio"]["loudness"] for d in docs),
+                             np.float32).reshape(len(docs), -1)
     scales = np.array([d["audio"]["scale"] for d in docs], dtype=np.float64)
     return AudioModels(timbre, gauss, loudness), scales
 

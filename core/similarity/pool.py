@@ -72,11 +72,16 @@ class Pool:
         return len(self.docs)
 
     def _timbre_matrix(self) -> np.ndarray:
-        rows = [timbre_of(d, self.model) for d in self.docs]
+        """``timbre_of`` every candidate at once (one buffer, one standardisation)."""
+        raws = [(d.get("features") or {}).get("vector") for d in self.docs]
         width = int(TIMBRE_MASK.sum())
-        # A candidate without a vector gets zeros: cosine 0, neither close nor far.
-        return np.vstack([r if r is not None else np.zeros(width) for r in rows] or
-                         [np.empty((0, width))])
+        out = np.zeros((len(raws), width))  # without a vector: cosine 0, neither close nor far
+        have = [i for i, raw in enumerate(raws) if raw is not None]
+        if have:
+            vectors = np.frombuffer(b"".join(raws[i] for i in have), np.float32).reshape(len(have), -1)
+            z = ((vectors - self.model.mean) / self.model.scale)[:, TIMBRE_MASK]
+            out[have] = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
+        return out
 
     def jaccard(self, reference: dict) -> np.ndarray:
         """Exact Jaccard similarity of every candidate's shingles with ``reference``'s.

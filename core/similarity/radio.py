@@ -161,7 +161,7 @@ class Radio:
         docs = self._docs(view.seeds + latest[:depth])
         positives, skips = self._profile(view, docs)
         excluded = set(view.heard()[:window]) | set(exclude)
-        ranked = self._rank(positives, skips, excluded)
+        ranked = self._rank(positives, skips, excluded, _depth(max(count, top)))
         history = [group_keys(docs[t]) for t in reversed(listened[: self.options.span - 1])
                    if t in docs]
         return Plan(self._sequence(ranked, top, []), self._sequence(ranked, count, history))
@@ -218,9 +218,9 @@ class Radio:
                 found.setdefault(doc["_id"], doc)
         return Pool(list(found.values()), self.recommender.model())
 
-    def _rank(self, positives: list[_Weighted], skips: list[_Weighted],
-              excluded: set[str]) -> list[Scored]:
-        """Every pool candidate scored against the profile, best first."""
+    def _rank(self, positives: list[_Weighted], skips: list[_Weighted], excluded: set[str],
+              depth: int) -> list[Scored]:
+        """The ``depth`` best pool candidates scored against the profile, best first."""
         # Without a positive track (only skips so far), search around the skipped one.
         refs = positives or skips[:1]
         pool = self._pool(refs[: self.options.anchors], excluded) if refs else Pool([], None)
@@ -236,12 +236,16 @@ class Radio:
                       else np.zeros(len(pool)))
         penalty = self._penalty(pool, skips)
         best = weighted.argmax(axis=0)  # the profile track that explains each candidate
+        score = attraction - penalty
+        kept = np.flatnonzero(keep)
+        ids = np.array([pool.docs[i]["_id"] for i in kept])
         out = []
-        for i in np.flatnonzero(keep):
+        # only the best ``depth`` become records: the sequencing never looks deeper
+        for i in kept[np.lexsort((ids, -score[kept]))][:depth]:
             extra = {"skip_penalty": round(float(penalty[i]), 4)} if penalty[i] > 0 else {}
             scored = Scored.of(sims[best[i]], i, pool.docs[i], refs[best[i]].doc, **extra)
-            out.append(replace(scored, score=float(attraction[i] - penalty[i])))
-        return sorted(out, key=lambda s: (-s.score, s.doc["_id"]))
+            out.append(replace(scored, score=float(score[i])))
+        return out
 
     def _penalty(self, pool: Pool, skips: list[_Weighted]) -> np.ndarray:
         """Each candidate's push away from the skipped tracks (0 without skips)."""
@@ -255,7 +259,7 @@ class Radio:
                   history: list[tuple[str, str]]) -> list[Scored]:
         """Greedy best-first order that keeps the artist and album caps (relaxed when nothing fits)."""
         opts = self.options
-        remaining = ranked[: max(count * 10, 50)]  # deep enough to find a fitting track
+        remaining = ranked[: _depth(count)]
         keys = [group_keys(s.doc) for s in remaining]
         picked: list[Scored] = []
         sequence = list(history)
@@ -269,6 +273,12 @@ class Radio:
             picked.append(remaining.pop(chosen))
             sequence.append(keys.pop(chosen))
         return picked
+
+
+def _depth(count: int) -> int:
+    """Ranked candidates the sequencing of ``count`` picks looks through: deep enough to find
+    tracks that keep the caps."""
+    return max(count * 10, 50)
 
 
 def _earliness(event: dict, doc: dict) -> float:
