@@ -9,7 +9,8 @@ from dataclasses import replace
 import mutagen
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from core.library.catalog import flagged_tracks, iter_rows
 from core.library.pipeline import KILLED_REASON, run_import
@@ -20,6 +21,7 @@ from player.models.library import (
     COLUMNS,
     DEFAULT_COLUMNS,
     DISC,
+    GENRE,
     NUMBER,
     QUALITY,
     TITLE,
@@ -135,6 +137,24 @@ def test_default_columns_and_the_chooser_are_remembered(qtbot, imported, setting
     qtbot.addWidget(again)
     assert [COLUMNS[c] for c in again.shown_columns()] == ["#", "Title", "Artist", "Album", "Year",
                                                            "Duration", "Liked"]
+
+
+def test_the_header_context_menu_is_the_column_chooser(qtbot, imported, settings):
+    view = LibraryView(_model(imported[0]), settings)
+    qtbot.addWidget(view)
+    view.show()
+    seen = []
+
+    def pick_genre() -> None:  # the menu runs its own event loop: act on it from a timer
+        menu = QApplication.activePopupWidget()
+        seen.extend(a.text() for a in menu.actions())
+        next(a for a in menu.actions() if a.text() == "Genre").trigger()
+        menu.close()
+
+    QTimer.singleShot(100, pick_genre)
+    view.table.horizontalHeader().customContextMenuRequested.emit(QPoint(20, 10))
+    assert seen == list(COLUMNS)
+    assert "Genre" in settings.value(COLUMNS_KEY) and not view.table.isColumnHidden(GENRE)
 
 
 def test_a_single_remembered_column_reads_back_from_an_ini_file(qtbot, imported, settings):
