@@ -5,12 +5,13 @@ database (one with tags, one with every tag stripped); the peers analyse the sam
 
 - Musly "timbre" (pymusly), on whole tracks and on 30 s excerpts, with its own hubness
   normalisation; bliss-audio's vectors (euclidean); cosine of mean MFCC; random;
-- Encore today: cluster + LSH candidates, shingle Jaccard blended with timbre cosine;
+- Encore before issue 13: cluster + LSH candidates, shingle Jaccard blended with timbre cosine;
 - the levers of issue 13, each scored on the same candidates as Encore: per-track Gaussians
   (over the stored segment frames, or over STFT-frame MFCC, a cheap new feature) compared by
   symmetric KL or Jensen-Shannon, hubness reduction (mutual proximity, local scaling), segment
   best match, rhythm and loudness-contour profiles, blended with the shingles;
-- the proposed scorer, ``core.similarity.audio_score`` with its fixed weights.
+- the shipped default, ``Recommender.rank`` through the store: ``core.similarity.audio_score``
+  with its fixed weights on the models the import and the index stored.
 
 Every constant (blend weights) is chosen twice: on the whole corpus, and leave-one-package-out
 (chosen on four soundtrack packages' seeds, evaluated on the fifth's; each seed is evaluated once,
@@ -41,14 +42,16 @@ from core.audio import decode
 from core.config import Config
 from core.features import spectral
 from core.features.extract import HOP, MAX_ANALYSIS_S, N_FFT, N_MELS, N_MFCC, SR
+from core.library.index import index_library
 from core.library.pipeline import run_import
 from core.services import LocalStack, mongo_uri
 from core.similarity import audio_score, hubness, minhash, profiles, shingles, timbre_gauss
-from core.similarity.pool import Pool
+from core.similarity.pool import SHINGLE_WEIGHT, Pool
 from core.similarity.recommend import Recommender
 from core.store.mongo import MongoStore
 
 K = 5
+SHIPPED = "(f) shipped default: Recommender, audio_score"
 CACHE = Path(os.environ.get("ENCORE_BENCH_DIR", Path.home() / ".cache" / "encore-bench"))
 AUDIO_CACHE = Path(os.environ.get("ENCORE_QUALITY_CACHE", Path.home() / ".cache" / "encore-quality"))
 _MEL = spectral.mel_filters(sr=SR, n_fft=N_FFT, n_mels=N_MELS)
@@ -206,7 +209,7 @@ class Library:
     allowed : np.ndarray [shape=(n, n), dtype=bool]
         Row seed, column candidate: what ``Recommender.candidates`` returns for the seed.
     rankings : dict of str to np.ndarray [shape=(n, K)]
-        The store-backed variants: the seed's algorithm and Encore today (``Recommender``).
+        The seed's algorithm, Encore's blend before issue 13 and the shipped ``Recommender``.
     """
 
     keys: list[str]
@@ -218,12 +221,31 @@ class Library:
     rankings: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def load_library(folder: Path, db: str) -> Library:
+def store_models(store: MongoStore, audio: dict[str, dict]) -> None:
+    """Give tracks imported without them the extractor's per-track models, then index again.
+
+    The import stores them itself once ``core/library/analyse.py`` writes ``Features.to_doc()``;
+    until then this fills them from the same computation on the cached decoded audio.
+    """
+    missing = list(store.iter_tracks({"features.timbre_gauss": {"$exists": False}},
+                                     {"source_path": 1}))
+    if not missing:
+        return
+    store.update_many([(d["_id"], {
+        "features.timbre_gauss": timbre_gauss.to_doc(audio[key_of(d["source_path"])]["mfcc_mean"],
+                                                     audio[key_of(d["source_path"])]["mfcc_cov"]),
+        "features.loudness_profile": audio[key_of(d["source_path"])]["loudness"].astype(
+            np.float32).tobytes()}) for d in missing])
+    index_library(store)
+
+
+def load_library(folder: Path, db: str, audio: dict[str, dict]) -> Library:
     """Import ``folder`` into database ``db`` (incremental) and read back what was stored."""
     store = open_bench_store(db)
     report = run_import(str(folder), store, jobs=os.cpu_count())
     print(f"  {db}: imported {len(report.imported)}, unchanged {report.unchanged}, "
           f"skipped {len(report.skipped)}", file=sys.stderr)
+    store_models(store, audio)
     docs = sorted(store.iter_tracks({}, LIBRARY_FIELDS), key=lambda d: key_of(d["source_path"]))
     index = {d["_id"]: i for i, d in enumerate(docs)}
     frames = {d["_id"]: np.frombuffer(d["data"], np.float32).reshape(d["shape"])
@@ -239,8 +261,16 @@ def load_library(folder: Path, db: str) -> Library:
                   shingles.Codebook.from_doc(store.get_model("codebook")), Pool(docs, rec.model()),
                   allowed)
     lib.rankings = {"(a) seed: cluster+LSH, Jaccard of bigram shingles": seed_algorithm(lib),
-                    "(b) Encore today: shingles 0.35 + timbre cosine": shipped}
+                    "(b) before: shingles 0.35 + timbre cosine": former_blend(lib),
+                    SHIPPED: shipped}
     return lib
+
+
+def former_blend(lib: Library) -> np.ndarray:
+    """Encore's ranking before issue 13: ``SHINGLE_WEIGHT`` Jaccard + timbre cosine, candidates."""
+    jaccard = np.vstack([lib.pool.jaccard(d) for d in lib.docs])
+    cosine = lib.pool.timbre @ lib.pool.timbre.T
+    return top_k(SHINGLE_WEIGHT * jaccard + (1 - SHINGLE_WEIGHT) * (cosine + 1) / 2, lib.allowed)
 
 
 def seed_algorithm(lib: Library) -> np.ndarray:
@@ -272,10 +302,7 @@ def audio_models(lib: Library, audio: dict[str, dict]) -> audio_score.AudioModel
 
 
 def components(lib: Library, audio: dict[str, dict]) -> dict[str, np.ndarray]:
-    """Every distance the levers use, as (n, n) matrices in ``lib.keys`` order.
-
-    ``proposed`` is not a distance: it is the proposed scorer's (n, n) similarity.
-    """
+    """Every distance the levers use, as (n, n) matrices in ``lib.keys`` order."""
     pick = [audio[k] for k in lib.keys]
     models = audio_models(lib, audio)
     scaled = np.stack([audio_score.component_distances(models[i], models)
@@ -292,23 +319,7 @@ def components(lib: Library, audio: dict[str, dict]) -> dict[str, np.ndarray]:
             "rhythm": euclidean(np.vstack([a["rhythm"] for a in pick])),
             "musly whole": musly_distances([a["musly_whole"] for a in pick]),
             "musly 30s": musly_distances([a["musly_30s"] for a in pick])}
-    return dist | {"proposed": proposed(1 - dist["jaccard"], scaled)}
-
-
-def proposed(jaccard: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """``audio_score.score`` of every pair, with neighbour scales from the whole library.
-
-    Parameters
-    ----------
-    jaccard : np.ndarray [shape=(n, n)]
-    distances : np.ndarray [shape=(n, n, 3)]
-        ``component_distances`` of every track to every track.
-    """
-    off = distances.copy()
-    off[np.arange(len(off)), np.arange(len(off))] = np.nan
-    scales = audio_score.neighbour_scales(off)
-    return np.vstack([audio_score.score(jaccard[i], distances[i], scales[i], scales)
-                      for i in range(len(jaccard))])
+    return dist
 
 
 def euclidean(vectors: np.ndarray, *, standardise: bool = True) -> np.ndarray:
@@ -380,13 +391,13 @@ class Truth:
 
 
 def weight_grid(parts: int) -> np.ndarray:
-    """Blend weights on a simplex grid (step 0.05 for two parts, 0.1 for more).
+    """Blend weights on a simplex grid (step 0.05 for up to four parts, 0.1 for more).
 
     Returns
     -------
     np.ndarray [shape=(m, parts)]
     """
-    steps = 20 if parts <= 2 else 10
+    steps = 20 if parts <= 4 else 10
     grid = [w for w in np.ndindex(*(steps + 1,) * (parts - 1)) if sum(w) <= steps]
     return np.array([[*w, steps - sum(w)] for w in grid], dtype=float) / steps
 
@@ -449,7 +460,7 @@ LEVERS = {
 ALONE = {"segment Gaussian JS (LS), all tracks": ("segment JS", "ls"),
          "frame-MFCC Gaussian SKL (LS), all tracks": ("frame-MFCC SKL", "ls"),
          "frame-MFCC Gaussian JS (LS), all tracks": ("frame-MFCC JS", "ls")}
-PROPOSED = "(f) proposed: audio_score (weights fixed)"
+#: The lever whose leave-one-package-out choice fixed ``audio_score.WEIGHTS``.
 WINNER = "J + cosine + frame-MFCC JS + loudness (LS)"
 
 
@@ -488,8 +499,7 @@ def evaluate(lib: Library, truth: Truth, audio: dict, bliss: dict) -> dict:
     for name, (c, t) in ALONE.items():
         table[name] = fixed(truth, top_k(similarity(c, dist[c], t)))
     # its weights were chosen on this corpus: the held-out figure is its lever's
-    table[PROPOSED] = fixed(truth, top_k(dist["proposed"], lib.allowed)) | {
-        "lopo": table[WINNER]["lopo"]}
+    table[SHIPPED]["lopo"] = table[WINNER]["lopo"]
     return table
 
 
@@ -523,7 +533,7 @@ def main() -> None:
     results = {}
     for title, folder, db in (("tagged", root, "bench_tagged"),
                               ("stripped", stripped, "bench_stripped")):
-        lib = load_library(folder, db)
+        lib = load_library(folder, db, audio)
         # labels come from the tagged originals, by corpus key, for both imports
         keyed = Truth([truth[k][0] for k in lib.keys], [truth[k][1] for k in lib.keys],
                       np.array([truth[k][0] for k in lib.keys]))
