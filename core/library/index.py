@@ -169,34 +169,27 @@ def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.Cluste
 def _audio_scales(store: MongoStore, kmeans_version: int, report: Progress) -> None:
     """Each track's neighbour scales and standardised loudness profile (``audio_score``).
 
-    Every track is compared with a fixed sample of at most ``audio_score.SCALE_SAMPLE`` tracks
-    (the library-wide part, stored as the ``audio`` model with the loudness statistics); the
-    sample and the statistics are chosen again, and every track redone, on a new clustering or
-    when the library has grown enough. Tracks analysed before the models existed are left out
-    (the recommender then keeps its older blend).
+    Every track is compared with the ``audio`` model's sample (``_audio_model``). Tracks analysed
+    before the models existed are left out (the recommender then keeps its older blend), and so
+    is a library of one track (it has no neighbour).
     """
     query = {"features.timbre_gauss": {"$exists": True}}
     n_tracks = store.count_tracks(query)
-    if n_tracks == 0:
+    if n_tracks < 2:
         return
     model = clustering.ClusterModel.from_doc(store.get_model("kmeans"))
-    stored = store.get_model("audio")
-    if audio_score.needs_refit(stored, n_tracks, kmeans_version):
-        ids = [d["_id"] for d in store.iter_tracks(query, {"_id": 1}, by_id=True)]
-        sample = ids[:: -(-len(ids) // audio_score.SCALE_SAMPLE)]
-        raw = audio_score.loudness_profiles(_read(store, sample, {"features.loudness_profile": 1}))
-        stored = {"sample": sample, "loudness_mean": raw.mean(axis=0).tolist(),
-                  "loudness_scale": (raw.std(axis=0) + 1e-9).tolist(),
-                  "kmeans_version": kmeans_version, "fitted_on": n_tracks}
-        stored["version"] = store.put_model("audio", stored)
+    stored = _audio_model(store, query, n_tracks, kmeans_version, force=False)
     stats = (np.array(stored["loudness_mean"]), np.array(stored["loudness_scale"]))
     sample_ids, sample = _models(store, stored["sample"], model, stats)
+    if len(sample_ids) < 2:  # the sample's tracks were removed since: choose it again
+        stored = _audio_model(store, query, n_tracks, kmeans_version, force=True)
+        sample_ids, sample = _models(store, stored["sample"], model, stats)
     k = audio_score.sample_neighbour(n_tracks, len(sample_ids))
+    where = {track: i for i, track in enumerate(sample_ids)}
     pending = [d["_id"] for d in store.iter_tracks(
         {**query, "audio.version": {"$ne": stored["version"]}}, {"_id": 1}, by_id=True)]
     for start in range(0, len(pending), ASSIGN_CHUNK):
         ids, models = _models(store, pending[start:start + ASSIGN_CHUNK], model, stats)
-        where = {track: i for i, track in enumerate(sample_ids)}
         distances = np.stack([audio_score.component_distances(models[i], sample)
                               for i in range(len(ids))])
         for i, track in enumerate(ids):  # a track's distance to itself is no neighbour
@@ -207,6 +200,23 @@ def _audio_scales(store: MongoStore, kmeans_version: int, report: Progress) -> N
             "scale": scales[i].tolist(), "loudness": models.loudness[i].astype(np.float32).tobytes(),
             "version": stored["version"]}}) for i, track in enumerate(ids)])
         report(start + len(ids), len(pending), "neighbour scales")
+
+
+def _audio_model(store: MongoStore, query: dict, n_tracks: int, kmeans_version: int, *,
+                 force: bool) -> dict:
+    """The library-wide part of the audio scorer: a sample of at most ``SCALE_SAMPLE`` tracks
+    spread over the library and its loudness statistics, chosen again (a new version, so every
+    track is redone) on a new clustering, when the library has grown enough, or if ``force``."""
+    stored = store.get_model("audio")
+    if not force and not audio_score.needs_refit(stored, n_tracks, kmeans_version):
+        return stored
+    ids = [d["_id"] for d in store.iter_tracks(query, {"_id": 1}, by_id=True)]
+    sample = ids[:: -(-len(ids) // audio_score.SCALE_SAMPLE)]
+    raw = audio_score.loudness_profiles(_read(store, sample, {"features.loudness_profile": 1}))
+    stored = {"sample": sample, "loudness_mean": raw.mean(axis=0).tolist(),
+              "loudness_scale": (raw.std(axis=0) + 1e-9).tolist(),
+              "kmeans_version": kmeans_version, "fitted_on": n_tracks}
+    return stored | {"version": store.put_model("audio", stored)}
 
 
 def _read(store: MongoStore, ids: list[str], projection: dict) -> list[dict]:
