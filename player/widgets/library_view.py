@@ -117,8 +117,9 @@ class LibraryView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         for column, width in WIDTHS.items():
             table.setColumnWidth(column, width)
+        shown = self._saved_columns()
         for column in range(len(COLUMNS)):
-            table.setColumnHidden(column, column not in self._saved_columns())
+            table.setColumnHidden(column, column not in shown)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         table.doubleClicked.connect(self._activated)
