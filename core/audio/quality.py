@@ -104,21 +104,22 @@ class _ClipRuns:
         if frames[0] == self._open_end[channel] + 1:  # a run continued across blocks
             lengths[0] += self._open_len[channel]
         else:
-            self._close(self._open_len[channel])
-        for length in lengths[:-1]:
-            self._close(length)
+            self._close(self._open_len[channel : channel + 1])
+        self._close(lengths[:-1])
         self._open_end[channel], self._open_len[channel] = frames[-1], lengths[-1]
 
-    def _close(self, length: int) -> None:
-        if length >= self.min_run:
-            self.runs += 1
-            self.clipped += int(length)
-            self.longest = max(self.longest, int(length))
+    def _close(self, lengths: np.ndarray) -> None:
+        """Count the finished runs long enough to be clipping (a loud master has thousands of
+        single full-scale samples: no Python loop over them)."""
+        counted = lengths[lengths >= self.min_run]
+        if counted.size:
+            self.runs += counted.size
+            self.clipped += int(counted.sum())
+            self.longest = max(self.longest, int(counted.max()))
 
     def finish(self, samples: int) -> Clipping:
         """Close the open runs; ``samples`` counts every sample of every channel."""
-        for length in self._open_len:
-            self._close(length)
+        self._close(self._open_len)
         self._open_len[:] = 0
         return Clipping(self.runs, self.clipped / samples if samples else 0.0, self.longest)
 
