@@ -112,16 +112,11 @@ class Desktop(QObject):
 
     # -- what the settings change --------------------------------------------------------------
     def play_item(self, row) -> PlayItem:
-        """A library row as something to play, with the ReplayGain the settings ask for.
-
-        Notes
-        -----
-        Rows carry the track gain only, so "album" uses it too until they carry the album's.
-        """
+        """A library row as something to play, with the ReplayGain the settings ask for."""
         prefs = self.preferences
         if prefs.replaygain == "off":
             return replace(row.play_item(), gain=1.0)
-        return row.play_item(preamp_db=prefs.preamp_db)
+        return row.play_item(preamp_db=prefs.preamp_db, album=prefs.replaygain == "album")
 
     def set_radio_picks(self, picks: list[dict]) -> None:
         """The worker's next radio picks, ordered for the listener's variety caps."""

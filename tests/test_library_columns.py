@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from core.library.catalog import flagged_tracks, iter_rows
+from core.library.catalog import flagged_tracks, iter_rows, row_from_doc
 from core.library.pipeline import KILLED_REASON, run_import
 from core.library.skip_reasons import plain_reason
 from player.models.library import (
@@ -222,3 +222,13 @@ def test_sidebar_lists_recommendations_by_their_shown_score(qtbot):
     sidebar.show_recommendations([{"id": f"t{i}", "title": f"T{i}", "score": s}
                                   for i, s in enumerate(scores)], "worker")
     assert [r["id"] for r in sidebar.recommendations()] == ["t0", "t4", "t1", "t5", "t2", "t3"]
+
+
+def test_album_replaygain_uses_the_albums_gain_when_it_is_known():
+    doc = {"_id": "t", "path": "/m/a.ogg", "replaygain": {"track_gain_db": -6.0, "track_peak": 0.5,
+                                                          "album_gain_db": -2.0, "album_peak": 0.5}}
+    row = row_from_doc(doc)
+    assert row.play_item(album=True).gain == pytest.approx(10 ** (-2.0 / 20))
+    assert row.play_item().gain == pytest.approx(10 ** (-6.0 / 20))
+    no_album = row_from_doc(doc | {"replaygain": {"track_gain_db": -6.0, "track_peak": 0.5}})
+    assert no_album.play_item(album=True).gain == pytest.approx(10 ** (-6.0 / 20))

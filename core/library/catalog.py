@@ -79,11 +79,23 @@ class TrackRow:
     gain_db: float
     peak: float
     tags: RowTags = NO_TAGS
+    album_gain_db: float | None = None
+    album_peak: float | None = None
 
-    def play_item(self, *, preamp_db: float = 0.0) -> PlayItem:
-        """The row as something to play, with its ReplayGain factor."""
+    def play_item(self, *, preamp_db: float = 0.0, album: bool = False) -> PlayItem:
+        """The row as something to play, with its ReplayGain factor.
+
+        Parameters
+        ----------
+        preamp_db : float
+            Added to the gain.
+        album : bool
+            Use the album's gain and peak (the track's when the album's are not known yet).
+        """
+        use_album = album and self.album_gain_db is not None and self.album_peak is not None
+        gain, peak = (self.album_gain_db, self.album_peak) if use_album else (self.gain_db, self.peak)
         return PlayItem(self.id, self.path, self.title, self.artist, self.album, self.duration_s,
-                        replaygain_factor(self.gain_db, self.peak, preamp_db=preamp_db))
+                        replaygain_factor(gain, peak, preamp_db=preamp_db))
 
 
 def row_from_doc(doc: dict) -> TrackRow:
@@ -97,7 +109,12 @@ def row_from_doc(doc: dict) -> TrackRow:
         duration_s=float(doc.get("duration_s") or 0.0),
         lufs=(doc.get("loudness") or {}).get("integrated_lufs"), cluster=doc.get("cluster"),
         issues=tuple(doc.get("issues") or ()), gain_db=float(gain.get("track_gain_db") or 0.0),
-        peak=float(gain.get("track_peak") or 0.0), tags=row_tags(doc.get("tags")))
+        peak=float(gain.get("track_peak") or 0.0), tags=row_tags(doc.get("tags")),
+        album_gain_db=_float(gain.get("album_gain_db")), album_peak=_float(gain.get("album_peak")))
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def row_tags(stored: dict | None) -> RowTags:

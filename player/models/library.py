@@ -241,6 +241,8 @@ class LibraryModel(QAbstractTableModel):
         if self._view != "all" or (self._order and self._order[0] in LIVE):
             self._refilter()
             return
+        if self.rowCount() == 0:
+            return  # nothing shown: dataChanged over invalid indexes only makes Qt warn
         row = self.visible_row(track_id) if track_id else None
         top = self.index(row or 0, 0)
         bottom = self.index(self.rowCount() - 1 if row is None else row, len(COLUMNS) - 1)
