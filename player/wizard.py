@@ -29,6 +29,7 @@ from core.audio.enhance import EQ_PRESETS, EnhanceOptions
 from core.audio.quality import describe_issues
 from core.library.analyse import AnalyseOptions
 from core.library.pipeline import ImportReport
+from core.library.skip_reasons import plain_reason
 from core.store.mongo import MongoStore
 from core.store.paths import display
 from player.importer import PHASES, ImportRunner, summary_counts
@@ -204,18 +205,20 @@ class SummaryPage(QWizardPage):
         self.headline.setText(f"{state}: {counts['imported']} imported, {counts['unchanged']} "
                               f"already in the library, {counts['skipped']} skipped, "
                               f"{len(flagged)} with quality issues.")
-        self._group("Skipped", [(display(s.path), display(s.reason)) for s in report.skipped])
-        self._group("Quality issues", [(display(path), describe_issues(issues))
-                                       for path, issues in flagged])
+        self._group("Skipped", [(display(s.path), plain_reason(s.reason), display(s.reason))
+                                for s in report.skipped])
+        self._group("Quality issues", [(display(path), text, text) for path, issues in flagged
+                                       for text in [describe_issues(issues)]])
 
-    def _group(self, title: str, rows: list[tuple[str, str]]) -> None:
+    def _group(self, title: str, rows: list[tuple[str, str, str]]) -> None:
+        """A titled group of (file, why in plain words, the technical detail for the tooltip)."""
         if not rows:
             return
         group = QTreeWidgetItem([f"{title} ({len(rows)})", ""])
-        for path, why in rows:
+        for path, why, detail in rows:
             item = QTreeWidgetItem(group, [Path(path).name, why])
             item.setToolTip(0, path)
-            item.setToolTip(1, why)
+            item.setToolTip(1, detail)
         self.details.addTopLevelItem(group)
         group.setExpanded(True)
 

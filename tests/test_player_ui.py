@@ -298,6 +298,9 @@ def test_wizard_imports_a_folder_and_reports(qtbot, store, import_folder, tmp_pa
     assert "4 imported" in wizard.summary_page.headline.text()
     rows = summary_rows(wizard)
     assert rows["Skipped"] == ["corrupt.flac"]
+    skipped = wizard.summary_page.details.topLevelItem(0).child(0)
+    assert skipped.text(1).startswith("file is damaged")
+    assert skipped.toolTip(1) != skipped.text(1)  # the technical detail stays in the tooltip
     assert "clipped.wav" in rows["Quality issues"]
     assert all(d["indexed"] for d in store.iter_tracks({}, {"indexed": 1}))
 
