@@ -225,3 +225,24 @@ def test_events_are_kept_once(tmp_path):
     outbox.append(event)  # e.g. an old outbox imported twice
     assert outbox.backlog().unsent == 1
     assert json.loads(outbox.claim(10)[0].payload)["type"] == "like"
+
+
+def test_draining_a_backlog_is_linear_work(tmp_path):
+    """After an outage, each delivered batch costs the same whatever the backlog (the JSON-lines
+    outbox rewrote the whole file per dropped event: quadratic)."""
+    def drain_time(count: int) -> float:
+        outbox = Outbox(tmp_path / f"outbox-{count}.db")
+        for i in range(count):
+            outbox.append(make_event("play", f"t{i}", "backlog"))
+        started = time.perf_counter()
+        while batch := outbox.claim(200):
+            seqs = [e.seq for e in batch]
+            outbox.mark_sent(seqs, 30.0)
+            outbox.delete(seqs)
+        elapsed = time.perf_counter() - started
+        assert outbox.backlog().total == 0
+        outbox.close()
+        return elapsed
+
+    small, large = drain_time(500), drain_time(4000)
+    assert large < 16 * small  # 8x the events: linear is at most ~8x, quadratic ~64x
