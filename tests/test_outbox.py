@@ -4,6 +4,7 @@ two processes on one outbox. Real tansu brokers, a real database, SIGKILL."""
 import functools
 import json
 import logging
+import os
 import sqlite3
 import subprocess
 import sys
@@ -246,3 +247,15 @@ def test_draining_a_backlog_is_linear_work(tmp_path):
 
     small, large = drain_time(500), drain_time(4000)
     assert large < 16 * small  # 8x the events: linear is at most ~8x, quadratic ~64x
+
+
+def test_the_outbox_is_private_to_the_user(tmp_path):
+    previous = os.umask(0o022)  # a usual umask: new files readable by all unless Encore says not
+    try:
+        outbox = Outbox(tmp_path / "outbox.db")
+        outbox.append(make_event("play", "t1", "s1"))
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+        outbox.close()
+    finally:
+        os.umask(previous)
+    assert modes and all(mode == 0o600 for mode in modes.values()), modes  # with -wal and -shm
