@@ -1,5 +1,6 @@
 """The worker group under failure: shared partitions, a SIGKILLed member, a database outage."""
 
+import json
 import logging
 import os
 import shutil
@@ -227,3 +228,46 @@ def test_worker_stops_promptly_after_its_servers_are_gone(tmp_path):
     stack.stop()  # as when the player and its local stack exit together
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=15) == 0, worker.log.read_text()[-4000:]
+
+
+def test_events_with_non_finite_times_or_control_characters_are_dead_lettered(kafka, store,
+                                                                            topic_and_group):
+    """Values Python's JSON reads (NaN, Infinity) and ids that would corrupt a log line or a
+    terminal reach the dead-letter topic with the reason; nothing is stored."""
+    from core.bus.topics import DEAD_LETTER
+
+    topic, group = topic_and_group
+    base = {"type": "play", "track_id": "t1", "session_id": "s1", "ts": 1.0, "position_s": 0.0,
+            "v": 1}
+    bad = {b"nan-ts": base | {"ts": float("nan")}, b"inf-pos": base | {"position_s": float("-inf")},
+           b"ctl-id": base | {"track_id": "t1\x1b[2J"}}
+    worker = RecommenderWorker(kafka, store, topic=topic, group=group)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    producer = KafkaProducer(bootstrap_servers=kafka)
+    try:
+        assert poll(lambda: worker.consumer is not None and worker.consumer.assignment(), 60)
+        for key, event in bad.items():
+            producer.send(topic, key=topic.encode() + key, value=json.dumps(event).encode())
+        producer.flush()
+        reader = KafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
+                               consumer_timeout_ms=500)
+        reader.assign([TopicPartition(DEAD_LETTER, 0)])
+        letters: dict[bytes, str] = {}
+
+        def read() -> bool:
+            for message in reader:
+                if message.key and message.key.startswith(topic.encode()):
+                    letters[message.key[len(topic):]] = json.loads(message.value)["reason"]
+            return len(letters) == len(bad)
+
+        assert poll(read, 60), letters
+        reader.close()
+    finally:
+        producer.close()
+        worker.stop_event.set()
+        thread.join(20)
+    assert "ts must be a finite" in letters[b"nan-ts"]
+    assert "position_s must be a finite" in letters[b"inf-pos"]
+    assert "track_id must be a plain identifier" in letters[b"ctl-id"]
+    assert store.plays.count_documents({}) == 0
