@@ -22,6 +22,7 @@ from player.dialogs import ServicesDialog, services_text
 from player.logs import RepeatFilter
 from player.main_window import MainWindow
 from tests import test_player_ui as ui
+from tests.test_import_faults import private_db  # noqa: F401 (a fixture)
 from tests.waiting import wait_for
 
 library = ui.library  # the player tests' imported library
@@ -157,3 +158,31 @@ def test_services_dialog_never_shows_a_password(qtbot, tmp_path):
     shown = dialog.findChild(QLabel).text()
     assert "s3cr" not in shown and "alice:***@db1:27017,db2:27017" in shown
     assert "replicaSet=rs0" in shown
+
+
+def test_a_database_killed_under_the_library_load_is_shown_not_loading_forever(qtbot, private_db,  # noqa: F811
+                                                                              tmp_path):
+    from PySide6.QtCore import QSettings, Qt
+
+    from core.bus.memory import InProcessBus
+    from core.store.mongo import MongoStore
+    from player.loader import LibraryLoader
+
+    store = MongoStore(private_db.uri, "load", timeout_ms=1000)
+    store.tracks.insert_many([{"_id": f"{i:016x}", "path": f"/m/{i}.ogg", "title": f"t{i}"}
+                              for i in range(6000)])
+    loader = LibraryLoader(store)
+    # On the loader's own thread, after its first batch: the server dies under the open cursor.
+    loader.batch.connect(lambda _rows: private_db.kill() if private_db.proc.poll() is None else None,
+                         Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(loader.failed, timeout=30000) as failed:
+        loader.start()
+    assert "database" in failed.args[0]
+    # The window over the dead server opens, says so and stays usable.
+    config = Config(tmp_path / "data", None, private_db.uri, db_name="load")
+    window = MainWindow(Backend(config, private_db.uri, store, InProcessBus(store)),
+                        QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), playback=ui.NULL)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.status_label.text().startswith("Library unavailable"), timeout=30000)
+    assert window.isVisible()
