@@ -4,8 +4,12 @@ query latency at 1k, 10k and 100k tracks against a brute-force scan, all in one 
 Libraries are synthetic (the real corpus has 187 tracks): tracks belong to topics, draw their
 shingles from their topic's vocabulary, and carry a signature that shares ~35% of its topic's
 hash values (same-album pairs of the real corpus have Jaccard ~0.1-0.4), with band keys
-computed by the real ``minhash.band_keys``. Query latency is shown cold (a new recommender per
-query: nothing cached) and warm (one recommender, as in a running worker).
+computed by the real ``minhash.band_keys``; they also carry what the audio scorer reads (a
+feature vector near their topic's, a frame-MFCC Gaussian, the index's neighbour scales and
+loudness profile) and the library a clustering model, so every query scores with
+``audio_score`` as on a real library. Query latency is shown cold (a new recommender per query:
+nothing cached) and warm (one recommender, as in a running worker); recall is against the same
+scorer over the whole library.
 
 Usage: python bench/backbone.py [--sizes 1000 10000 100000] [--events 400] [--data-dir DIR]
 """
@@ -30,10 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.stats import percentiles
 from core.config import Config
 from core.events import make_event
+from core.features.extract import N_MFCC, VECTOR_SIZE
 from core.services import LocalStack, mongo_uri
-from core.similarity import minhash, shingles
-from core.similarity.recommend import Recommender
-from core.store.mongo import MongoStore
+from core.similarity import minhash, timbre_gauss
+from core.similarity.clustering import AUDIO_DIMS, ClusterModel
+from core.similarity.pool import Pool
+from core.similarity.recommend import SEED_FIELDS, Recommender
+from core.store.mongo import CANDIDATE_FIELDS, MongoStore
 
 TOPICS_PER_1K = 10
 #: Share of its topic's hash values a synthetic signature keeps.
@@ -41,11 +48,12 @@ SHARED = 0.35
 
 
 def synthetic_library(store: MongoStore, n: int, seed: int = 0) -> list[str]:
-    """Insert ``n`` indexed synthetic tracks; returns their ids."""
+    """Insert ``n`` indexed synthetic tracks and a clustering model; returns their ids."""
     rng = np.random.default_rng(seed)
     topics = max(2, n * TOPICS_PER_1K // 1000)
     clusters = max(2, round(np.sqrt(n / 2)))  # where the import's choice of k centres
     base = rng.integers(0, 2**63, size=(topics, minhash.NUM_PERM), dtype=np.uint64)
+    centres = rng.normal(size=(topics, VECTOR_SIZE))
     ids = []
     for start in range(0, n, 2000):
         docs = []
@@ -60,17 +68,31 @@ def synthetic_library(store: MongoStore, n: int, seed: int = 0) -> list[str]:
                          "artist": f"Artist {i % 997}", "album": f"Album {topic}",
                          "duration_s": 180.0 + i % 60, "cluster": topic % clusters,
                          "shingles": np.unique(words).tobytes(), "minhash": sig.tobytes(),
-                         "lsh": minhash.band_keys(sig), "indexed": True})
+                         "lsh": minhash.band_keys(sig), "indexed": True,
+                         **_audio_fields(rng, centres[topic])})
         store.tracks.insert_many(docs, ordered=False)
+    model = ClusterModel(np.zeros(VECTOR_SIZE), np.ones(VECTOR_SIZE), np.eye(AUDIO_DIMS, VECTOR_SIZE),
+                         rng.normal(size=(clusters, AUDIO_DIMS)), n)
+    store.put_model("kmeans", model.to_doc())
     return ids
 
 
-def brute_force(store: MongoStore, seed_id: str, k: int = 5) -> list[str]:
-    """Top k by exact Jaccard over the whole library (what the indexes avoid)."""
-    seed = np.frombuffer(store.get_track(seed_id, {"shingles": 1})["shingles"], np.uint64)
-    scored = [(shingles.jaccard(seed, np.frombuffer(d["shingles"], np.uint64)), d["_id"])
-              for d in store.iter_tracks({"_id": {"$ne": seed_id}}, {"shingles": 1})]
-    return [i for _, i in sorted(scored, reverse=True)[:k]]
+def _audio_fields(rng: np.random.Generator, centre: np.ndarray) -> dict:
+    """A track's feature vector near its topic's centre, Gaussian and index-time audio fields."""
+    frames = rng.normal(size=(4 * N_MFCC, N_MFCC)) @ rng.normal(size=(N_MFCC, N_MFCC))
+    vector = (centre + 0.5 * rng.normal(size=VECTOR_SIZE)).astype(np.float32)
+    return {"features": {"vector": vector.tobytes(),
+                         "timbre_gauss": timbre_gauss.to_doc(*timbre_gauss.fit(frames))},
+            "audio": {"scale": rng.uniform(0.5, 1.5, 3).tolist(), "version": 1,
+                      "loudness": rng.normal(size=6).astype(np.float32).tobytes()}}
+
+
+def brute_force(store: MongoStore, recommender: Recommender, seed_id: str, k: int = 5) -> list[str]:
+    """Top k by the recommender's own scoring over the whole library (what the indexes avoid)."""
+    pool = Pool(list(store.iter_tracks({"_id": {"$ne": seed_id}}, CANDIDATE_FIELDS)),
+                recommender.model())
+    score = pool.similarity(store.get_track(seed_id, SEED_FIELDS)).score
+    return [pool.docs[i]["_id"] for i in np.argsort(-score, kind="stable")[:k]]
 
 
 def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
@@ -80,7 +102,7 @@ def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
     dbs = {}
     for n in sizes:
         store = MongoStore(uri, f"bench_backbone_{n}", timeout_ms=60000)
-        if store.count_tracks() != n:
+        if store.count_tracks({"audio": {"$exists": True}}) != n:
             store.client.drop_database(store.db.name)
             synthetic_library(store, n)
             # Indexes built once over the loaded collection: maintaining the multikey band-key
@@ -103,7 +125,7 @@ def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
         slow, recall = [], []
         for s in seeds[: max(3, 30_000 // n)]:
             start = time.perf_counter()
-            exact = brute_force(store, s)
+            exact = brute_force(store, recommender, s)
             slow.append(time.perf_counter() - start)
             got = {r.id for r in recommender.recommend([s], max_per_artist=None)}
             recall.append(len(got & set(exact)) / 5)
@@ -193,6 +215,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--play-sizes", type=int, nargs="+", default=[10000],
+                        help="library sizes (among --sizes) whose play latency is measured")
     parser.add_argument("--data-dir", help="keep the local stack's data here (synthetic libraries "
                         "are reused across runs; default: a new temporary folder)")
     args = parser.parse_args()
@@ -203,7 +227,8 @@ def main() -> None:
     dbs = query_latency(uri, args.sizes)
     db10k = dbs.get(10000, dbs[max(dbs)])
     throughput(bootstrap, uri, db10k, args.events)
-    play_latency(bootstrap, uri, db10k)
+    for size in args.play_sizes:
+        play_latency(bootstrap, uri, dbs.get(size, db10k))
 
 
 if __name__ == "__main__":
