@@ -156,33 +156,38 @@ class _TruePeak:
         """Blocks with ``_PAD`` frames of context each side (``context`` holds ``len(peaks)``
         blocks plus ``2 * _PAD`` frames) and their sample peaks.
 
-        Only the candidate blocks are cut into segments (their peaks cost a pass over them).
+        An interpolated value is at most ``_OVERSHOOT`` times the largest sample within the
+        filter's reach, which for a segment's outputs lies in the segment and its context: blocks
+        are screened with their neighbours' peaks, then the candidate blocks' segments with the
+        peak of their whole window, so no value that could beat the maximum is skipped.
         """
         self.best = max(self.best, float(peaks.max(initial=0.0)))
-        blocks = np.flatnonzero(peaks * _OVERSHOOT > self.best)
+        before, after = np.abs(context[:_PAD]).max(), np.abs(context[-_PAD:]).max()
+        reach = np.maximum(peaks, np.maximum(np.r_[before, peaks[:-1]], np.r_[peaks[1:], after]))
+        blocks = np.flatnonzero(reach * _OVERSHOOT > self.best)
         if blocks.size == 0:
             return
         per_block = BLOCK // TP_SEGMENT
-        inner = context[_PAD : _PAD + len(peaks) * BLOCK].reshape(len(peaks), per_block, -1)[blocks]
-        segment_peaks = np.maximum(inner.max(axis=2), -inner.min(axis=2)).ravel()
-        candidates = (blocks[:, None] * per_block + np.arange(per_block)).ravel()
-        keep = segment_peaks * _OVERSHOOT > self.best
-        candidates, segment_peaks = candidates[keep], segment_peaks[keep]
         rows, columns = context.strides
-        # overlapping views of the segments with their context: one copy per taken segment
+        # overlapping views of the segments with their context
         segments = np.lib.stride_tricks.as_strided(
             context, (len(peaks) * per_block, TP_SEGMENT + 2 * _PAD, context.shape[1]),
             (rows * TP_SEGMENT, rows, columns), writeable=False)
-        while candidates.size:
-            taken = candidates[: _TP_POOL - self._count]
-            self._segments[self._count : self._count + taken.size] = segments[taken]
-            self._peaks[self._count : self._count + taken.size] = segment_peaks[: taken.size]
-            self._count += taken.size
-            candidates, segment_peaks = candidates[taken.size :], segment_peaks[taken.size :]
+        windows = segments[(blocks[:, None] * per_block + np.arange(per_block)).ravel()]
+        flat = windows.reshape(len(windows), -1)
+        window_peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+        keep = window_peaks * _OVERSHOOT > self.best
+        windows, window_peaks = windows[keep], window_peaks[keep]
+        while len(windows):
+            taken = min(len(windows), _TP_POOL - self._count)
+            self._segments[self._count : self._count + taken] = windows[:taken]
+            self._peaks[self._count : self._count + taken] = window_peaks[:taken]
+            self._count += taken
+            windows, window_peaks = windows[taken:], window_peaks[taken:]
             if self._count == _TP_POOL:
                 self.flush()
-                keep = segment_peaks * _OVERSHOOT > self.best
-                candidates, segment_peaks = candidates[keep], segment_peaks[keep]
+                keep = window_peaks * _OVERSHOOT > self.best
+                windows, window_peaks = windows[keep], window_peaks[keep]
 
     def flush(self) -> float:
         """Oversample the pooled candidates that can still matter; the true peak so far."""
