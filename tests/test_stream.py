@@ -5,6 +5,8 @@ oversampling, brute-force run counting), not with the streaming code.
 """
 
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -173,3 +175,11 @@ def test_ffmpeg_blocks_equal_libsndfile_samples(tmp_path, name, subtype, channel
     np.testing.assert_allclose(np.concatenate(blocks), sndfile, rtol=0, atol=1e-7)
     assert [len(b) for b in blocks] == [1000] * 132 + [300]
     assert all(b.dtype == np.float32 and b.flags.c_contiguous for b in blocks)
+
+
+def test_analysis_processes_import_no_index_code():
+    """Forked analysis processes carry what the import process loaded: keep the index out."""
+    code = ("import sys, core.library.pipeline; "
+            "print(sorted(m for m in ('sklearn', 'scipy.signal', 'datasketch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
