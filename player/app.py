@@ -12,15 +12,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.config import load_config
 from core.errors import EncoreError
+from player.launch import add_player_options
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Options of the player."""
     parser = argparse.ArgumentParser(prog="encore", description="The Encore music player")
-    parser.add_argument("--no-worker", action="store_true",
-                        help="do not start a recommender worker (use workers running elsewhere)")
-    parser.add_argument("--smoke-test", metavar="FILE",
-                        help="play FILE through the audio device without a window, then exit")
+    add_player_options(parser)
     return parser
 
 

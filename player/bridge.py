@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.playback.engine import PlaybackEngine, PlaybackStatus
+from core.errors import PlaybackError
+from core.playback.engine import NULL_DEVICE, PlaybackEngine, PlaybackStatus
+from core.playback.outputs import device_rate
 from core.playback.playqueue import PlayQueue
 from core.playback.source import PlayItem
 
 POLL_MS = 50
+
+
+def device_problem(device: int | str | None) -> str:
+    """Why ``device`` cannot sound (the engine then plays into its silent null output), or ``""``.
+
+    Parameters
+    ----------
+    device : int, str or None
+        A sounddevice output device (``None``: the default); ``"null"`` is silent on purpose and
+        has no problem.
+    """
+    if device == NULL_DEVICE:
+        return ""
+    try:
+        device_rate(device)
+    except PlaybackError as exc:
+        return str(exc)
+    return ""
 
 
 class PlaybackBridge(QObject):
@@ -25,21 +45,44 @@ class PlaybackBridge(QObject):
         ``stopped``, ``buffering``, ``playing`` or ``paused``.
     errorOccurred(str)
         The device or a file failed; playback goes on where it can.
+    deviceProblemChanged(str)
+        The output device cannot sound, and why (playback goes on silently), or ``""`` once a
+        device works again.
     """
 
     trackStarted = Signal(object)
     positionChanged = Signal(float, float)
     stateChanged = Signal(str)
     errorOccurred = Signal(str)
+    deviceProblemChanged = Signal(str)
 
     def __init__(self, queue: PlayQueue, parent: QObject | None = None, **engine_options):
         super().__init__(parent)
         self.queue = queue
+        self._options = engine_options
         self.engine = PlaybackEngine(next_item=queue.next_on_end, **engine_options)
         self.status = PlaybackStatus("stopped", None, 0.0, 0, 0, None)
+        self.device_problem = device_problem(engine_options.get("device"))
         self._error: str | None = None
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         self._timer.start()
+
+    def use_device(self, device: int | str | None) -> None:
+        """Reopen the engine on ``device`` (only while stopped: the engine opens its device once),
+        keeping the volume and the other engine options."""
+        volume = self.engine.volume
+        self.engine.close()
+        self._options = {**self._options, "device": device}
+        self.engine = PlaybackEngine(next_item=self.queue.next_on_end, **self._options)
+        self.engine.volume = volume
+        self.check_device()
+
+    def check_device(self) -> None:
+        """Ask again whether the device can sound; emits ``deviceProblemChanged`` on a change."""
+        problem = device_problem(self._options.get("device"))
+        if problem != self.device_problem:
+            self.device_problem = problem
+            self.deviceProblemChanged.emit(problem)
 
     @property
     def current(self) -> PlayItem | None:
@@ -99,6 +142,8 @@ class PlaybackBridge(QObject):
             self.queue.played(status.item)
             self.trackStarted.emit(status.item)
         if status.state != old.state:
+            if old.state == "stopped":
+                self.check_device()  # the engine has just (re)opened its output
             self.stateChanged.emit(status.state)
         if status.item is not None:
             self.positionChanged.emit(status.position_s, status.item.duration_s)

@@ -6,11 +6,30 @@ Qt is imported only when the player starts, so ``encore import`` runs on machine
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import sys
 from collections.abc import Sequence
 
+from core.cli import build_parser as cli_parser
 from core.cli import main as cli_main
+
+HELP = ("-h", "--help")
+
+
+def add_player_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The player's own options (``encore`` with no subcommand), on ``parser`` or a group of one."""
+    parser.add_argument("--no-worker", action="store_true",
+                        help="do not start a recommender worker (use workers running elsewhere)")
+    parser.add_argument("--smoke-test", metavar="FILE",
+                        help="play FILE through the audio device without a window, then exit")
+
+
+def print_help() -> None:
+    """``encore --help``: the subcommands and the player's options, in one text."""
+    parser = cli_parser()
+    add_player_options(parser.add_argument_group("player options (when no subcommand is given)"))
+    parser.print_help()
 
 
 def _run_player(args: list[str]) -> int:
@@ -23,7 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``encore``."""
     multiprocessing.freeze_support()  # import worker processes of a frozen app start here
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+    if args[:1] and args[0] in HELP:
+        print_help()
+        return 0
+    if not args or args[0].startswith("-"):
         return _run_player(args)  # no subcommand: the desktop player, with its own options
     return cli_main(args)
 

@@ -8,14 +8,13 @@ import logging
 import threading
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtDBus import QDBusConnection
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from core.audio.covers import cached_cover, cover_cache_dir
 from core.library.watch import LibraryWatcher
-from core.playback.engine import PlaybackEngine
 from core.playback.source import PlayItem
 from core.similarity.radio import group_keys
 from player.mpris import MprisService, WindowControls, follow, start_mpris
@@ -105,6 +104,8 @@ class Desktop(QObject):
         self._starting: threading.Thread | None = None
         self._closed = False
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
+        # The window makes its bridge and transport bar after this object: wire them once it is built.
+        QTimer.singleShot(0, self, self.follow_device)
 
     def _scheme_changed(self) -> None:
         if self.preferences.theme == "system":
@@ -161,11 +162,15 @@ class Desktop(QObject):
             self.window.statusBar().showMessage("The new output device is used once playback stops",
                                                 8000)
             return
-        volume = bridge.engine.volume
-        bridge.engine.close()
-        bridge.engine = PlaybackEngine(next_item=bridge.queue.next_on_end, device=wanted)
-        bridge.engine.volume = volume
+        bridge.use_device(wanted)
         self._device = wanted
+
+    def follow_device(self) -> None:
+        """Show in the transport bar, for as long as it lasts, that no sound device works (the
+        engine then plays silently), from now on."""
+        bridge, transport = self.window.bridge, self.window.transport
+        bridge.deviceProblemChanged.connect(transport.show_device_problem)
+        transport.show_device_problem(bridge.device_problem)
 
     # -- folders -------------------------------------------------------------------------------
     def start_watcher(self) -> None:

@@ -45,6 +45,9 @@ GUESSED_TIPS = {TITLE: ("title", "Guessed from the file name"),
 #: The library's views: every track, the liked ones, the played ones (latest first).
 VIEWS = ("all", "liked", "recent")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The order before the listener picks a column (Qt's "no sort column"): by artist, album, disc,
+#: track, as the albums were meant to be heard.
+LIBRARY_ORDER = -1
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -90,8 +93,17 @@ def _cells(row: TrackRow) -> tuple[str, ...]:
             "" if row.lufs is None else f"{row.lufs:.1f} LUFS", _number_text(row.cluster), "")
 
 
+def library_key(row: TrackRow) -> tuple:
+    """The default order's key: artist (the album artist when tagged, so a compilation stays
+    together), album, disc, track, title; rows without an artist go last."""
+    artist = (row.tags.albumartist or row.artist).casefold()
+    return (not artist, artist, row.album.casefold(), row.tags.discnumber or 1,
+            row.tags.tracknumber or 0, row.title.casefold())
+
+
 def _sort_key(row: TrackRow, cells: tuple[str, ...], column: int, history: ListeningHistory):
-    keys = {NUMBER: lambda: (row.tags.discnumber or 1, row.tags.tracknumber or 0),
+    keys = {LIBRARY_ORDER: lambda: library_key(row),
+            NUMBER: lambda: (row.tags.discnumber or 1, row.tags.tracknumber or 0),
             YEAR: lambda: row.tags.year or 0, DISC: lambda: row.tags.discnumber or 0,
             LIKED: lambda: row.id in history.liked, DURATION: lambda: row.duration_s,
             PLAYS: lambda: history.plays.get(row.id, 0),
@@ -192,11 +204,9 @@ class LibraryModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # Column -1 means "no sort column": back to library order.
+        # Column -1 means "no sort column": back to the library order (``LIBRARY_ORDER``).
         self._order = (column, order) if column >= 0 else None
         self.layoutAboutToBeChanged.emit()
-        if self._order is None:
-            self._visible.sort()
         self._apply_order()
         self.layoutChanged.emit()
 
@@ -272,16 +282,11 @@ class LibraryModel(QAbstractTableModel):
         self._cells.extend(cells)
         self._haystack.extend(f"{r.title} {r.artist} {r.album} {r.genre}".casefold() for r in rows)
         new = [i for i in range(start, len(self._rows)) if self._matches(i)]
-        if self._order is not None:
+        if new:  # every view is sorted (by default in ``LIBRARY_ORDER``): the batch lands anywhere
             self.beginResetModel()
             self._visible.extend(new)
             self._apply_order()
             self.endResetModel()
-        elif new:
-            first = len(self._visible)
-            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-            self._visible.extend(new)
-            self.endInsertRows()
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose title, artist, album or genre contain every word of ``text``."""
@@ -317,11 +322,10 @@ class LibraryModel(QAbstractTableModel):
     def _apply_order(self) -> None:
         # Recently played lists the latest first until the listener sorts by a column.
         column, order = self._order or ((LAST_PLAYED, Qt.SortOrder.DescendingOrder)
-                                        if self._view == "recent" else (None, None))
-        if column is None:
-            return
-        keys = self._keys.get(column)
-        if keys is None or len(keys) != len(self._rows):  # computed once per column and load
-            keys = self._keys[column] = [_sort_key(row, cells, column, self.history)
-                                         for row, cells in zip(self._rows, self._cells, strict=True)]
+                                        if self._view == "recent"
+                                        else (LIBRARY_ORDER, Qt.SortOrder.AscendingOrder))
+        # Computed once per column and row: rows are only appended (``clear`` forgets the keys).
+        keys = self._keys.setdefault(column, [])
+        keys.extend(_sort_key(row, cells, column, self.history)
+                    for row, cells in zip(self._rows[len(keys):], self._cells[len(keys):], strict=True))
         self._visible.sort(key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
