@@ -35,6 +35,7 @@ from player.widgets.welcome import DropTarget
 from player.window_browse import LibraryPages, import_root
 from player.window_desktop import Desktop
 from player.window_menus import build_menus
+from player.window_playlists import WindowPlaylists
 from player.window_state import restore_queue, restore_state, save_state
 from player.wizard import ImportWizard
 
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.drops = DropTarget(self)
         self.wizard: ImportWizard | None = None
         self._recs: tuple[list[dict], str] = ([], "")
+        self.playlists = WindowPlaylists(self, self.pages.playlists)
         self.supervisor = (WorkerSupervisor(backend.spawn_worker, self)
                            if backend.spawn_worker is not None else None)
         self._layout()
@@ -177,6 +179,9 @@ class MainWindow(QMainWindow):
         self.browser.playRequested.connect(self.play_tracks)
         self.browser.playNextRequested.connect(self.play_next)
         self.browser.queueRequested.connect(self.add_to_queue)
+        for view in (self.library_view, self.browser, self.queue_view):
+            view.contextMenuBuilt.connect(self.playlists.add_menu)
+        self.queue_view.saveRequested.connect(self.playlists.save_queue)
         self.pages.importRequested.connect(lambda: self.open_import_wizard())
         self.pages.pathsDropped.connect(self.import_paths)
         self.drops.pathsDropped.connect(self.import_paths)
@@ -399,6 +404,7 @@ class MainWindow(QMainWindow):
             restore_queue(self)
         if self.desktop.watcher is None:
             self.desktop.start_watcher()
+        self.playlists.library_loaded()
 
     def open_import_wizard(self, folder: str = "") -> ImportWizard:
         """File → Import folder… (``folder``: the folder to propose)."""

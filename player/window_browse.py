@@ -1,5 +1,5 @@
-"""The window's library area: the welcome page while the library is empty, else the Tracks and
-Browse tabs; and where dropped files go."""
+"""The window's library area: the welcome page while the library is empty, else the Tracks,
+Browse and Playlists tabs; and where dropped files go."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QTabWidget, Q
 from core.library.catalog import TrackRow
 from player.covers import CoverLoader
 from player.widgets.browser import BrowserPane
+from player.widgets.playlists import PlaylistsPane
 from player.widgets.welcome import WelcomePage
 
-TRACKS, BROWSE = 0, 1
+TRACKS, BROWSE, PLAYLISTS = 0, 1, 2
 
 
 def tr(text: str) -> str:
@@ -38,7 +39,7 @@ def import_root(paths: list[str]) -> str:
 
 
 class LibraryPages(QStackedWidget):
-    """The welcome page, or the track list and the browse pane as tabs.
+    """The welcome page, or the track list, the browse pane and the playlists as tabs.
 
     Parameters
     ----------
@@ -63,10 +64,16 @@ class LibraryPages(QStackedWidget):
         self.welcome = WelcomePage()
         self.browser = BrowserPane(covers)
         self.browser.setAccessibleName(tr("Browse"))
+        self.playlists = PlaylistsPane()
+        self.playlists.setAccessibleName(tr("Playlists"))
         self.tabs = QTabWidget(objectName="libraryTabs", documentMode=True)
         self.tabs.tabBar().setDrawBase(False)  # the style sheet draws the selected tab's line
         self.tabs.addTab(tracks, tr("Tracks"))
         self.tabs.addTab(self.browser, tr("Browse"))
+        self.tabs.addTab(self.playlists, tr("Playlists"))
+        # Tracks dragged over a tab open it, so they can be dropped on a playlist.
+        self.tabs.tabBar().setChangeCurrentOnDrag(True)
+        self.tabs.tabBar().setAcceptDrops(True)
         self.tabs.setAccessibleName(tr("Library"))
         # Scrolled, so the page does not set a minimum size for the whole window.
         self.welcome_area = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -102,3 +109,8 @@ class LibraryPages(QStackedWidget):
         """The Browse tab."""
         if not self.showing_welcome():
             self.tabs.setCurrentIndex(BROWSE)
+
+    def show_playlists(self) -> None:
+        """The Playlists tab."""
+        if not self.showing_welcome():
+            self.tabs.setCurrentIndex(PLAYLISTS)

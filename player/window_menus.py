@@ -32,7 +32,7 @@ def add_action(window: QMainWindow, menu: QMenu, text: str, slot: Callable,
 
 
 def build_menus(window) -> None:
-    """File, Playback, Library and Help menus of ``window`` (a ``MainWindow``)."""
+    """File, Playback, Library, Playlist and Help menus of ``window`` (a ``MainWindow``)."""
     bar = window.menuBar()
     file = bar.addMenu(tr("&File"))
     add_action(window, file, tr("&Import folder…"), lambda: window.open_import_wizard(),
@@ -60,5 +60,6 @@ def build_menus(window) -> None:
                QKeySequence("Ctrl+B"))
     add_action(window, library, tr("&Reload"), window.reload_library, QKeySequence.StandardKey.Refresh)
     add_action(window, library, tr("&Services status"), window.show_services)
+    window.playlists.add_menu_bar(bar)
     help_menu = bar.addMenu(tr("&Help"))
     add_action(window, help_menu, tr("&About Encore"), lambda: show_about(window))

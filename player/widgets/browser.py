@@ -104,12 +104,15 @@ class BrowserPane(QWidget):
         Tracks for *Play next* and *Add to queue*.
     entryOpened(str, str)
         Category and key of the entry now shown.
+    contextMenuBuilt(QMenu, list)
+        A context menu for these tracks is about to show: add to it (*Add to playlist*).
     """
 
     playRequested = Signal(object, int)
     playNextRequested = Signal(object)
     queueRequested = Signal(object)
     entryOpened = Signal(str, str)
+    contextMenuBuilt = Signal(object, object)
 
     def __init__(self, covers: CoverLoader | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -331,4 +334,6 @@ class BrowserPane(QWidget):
             action = QAction(text, menu)
             action.triggered.connect(slot)
             menu.addAction(action)
+        menu.addSeparator()
+        self.contextMenuBuilt.emit(menu, tracks)
         return menu

@@ -63,6 +63,8 @@ class LibraryView(QWidget):
         *Start radio* and *More like this*.
     likeRequested(TrackRow, bool)
         The heart cell was clicked, or *Like* / *Unlike* chosen.
+    contextMenuBuilt(QMenu, list)
+        A context menu for these tracks is about to show: add to it (*Add to playlist*).
     """
 
     playRequested = Signal(object)
@@ -71,6 +73,7 @@ class LibraryView(QWidget):
     radioRequested = Signal(object)
     moreLikeRequested = Signal(object)
     likeRequested = Signal(object, bool)
+    contextMenuBuilt = Signal(object, object)
 
     def __init__(self, model: LibraryModel, settings: QSettings | None = None,
                  parent: QWidget | None = None):
@@ -218,4 +221,6 @@ class LibraryView(QWidget):
             action = QAction(entry[0], menu)
             action.triggered.connect(entry[1])
             menu.addAction(action)
+        menu.addSeparator()
+        self.contextMenuBuilt.emit(menu, tracks)
         return menu

@@ -1,15 +1,17 @@
 """The queue pane: "Now playing", then "Up next" (queued tracks, drag to reorder, Delete to remove,
-a Clear button; then the list's continuation and the radio's pick), durations aligned right."""
+Clear and Save buttons, a context menu; then the list's continuation and the radio's pick),
+durations aligned right."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListView,
+    QMenu,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -89,7 +91,18 @@ class NowPlaying(QWidget):
 
 
 class QueueView(QWidget):
-    """Now playing and upcoming tracks."""
+    """Now playing and upcoming tracks.
+
+    Signals
+    -------
+    saveRequested()
+        *Save queue as playlist…* (the button or the context menu).
+    contextMenuBuilt(QMenu, list)
+        A context menu for these track ids is about to show: add to it (*Add to playlist*).
+    """
+
+    saveRequested = Signal()
+    contextMenuBuilt = Signal(object, object)
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -106,12 +119,19 @@ class QueueView(QWidget):
         self.count = QLabel("", objectName="sidebarHint")
         clear = QPushButton("Clear", toolTip="Remove the tracks you queued")
         clear.clicked.connect(model.queue.clear)
+        save = QPushButton(self.tr("Save…"), toolTip=self.tr("Save the queue as a playlist"))
+        save.setAccessibleName(self.tr("Save queue as playlist"))
+        save.clicked.connect(self.saveRequested)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(
+            lambda pos: self.context_menu().exec(self.list.viewport().mapToGlobal(pos)))
         remove = QShortcut(QKeySequence.StandardKey.Delete, self.list)
         remove.setContext(Qt.ShortcutContext.WidgetShortcut)
         remove.activated.connect(self.remove_selected)
         head = QHBoxLayout()
         head.addWidget(self.title)
         head.addWidget(self.count, 1)
+        head.addWidget(save)
         head.addWidget(clear)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -130,6 +150,20 @@ class QueueView(QWidget):
         if RADIO in origins:
             parts.append("then the radio")
         self.count.setText(", ".join(parts) or "empty")
+
+    def context_menu(self) -> QMenu:
+        """*Remove* (queued rows), *Save queue as playlist…*, and what ``contextMenuBuilt`` adds
+        for the selected tracks."""
+        rows = sorted({i.row() for i in self.list.selectionModel().selectedRows()})
+        menu = QMenu(self)
+        if any(r < self.model.queued_count() for r in rows):
+            menu.addAction(QAction(self.tr("Remove"), menu, triggered=self.remove_selected))
+        menu.addAction(QAction(self.tr("Save queue as playlist…"), menu, triggered=self.saveRequested))
+        if rows:
+            menu.addSeparator()
+            self.contextMenuBuilt.emit(menu, [self.model.data(self.model.index(r), ITEM_ROLE).track_id
+                                              for r in rows])
+        return menu
 
     def remove_selected(self) -> None:
         """Drop the selected queued tracks (the continuation and the radio are not a queue)."""
