@@ -71,10 +71,13 @@ class NowPlaying(QWidget):
         super().__init__(parent)
         self.item: PlayItem | None = None
         self.setFixedHeight(30)
+        self.show_item(None)  # its accessible name
 
     def show_item(self, item: PlayItem | None) -> None:
         """``None``: nothing plays."""
         self.item = item
+        self.setAccessibleName(self.tr("Now playing: {}").format(item.title) if item
+                               else self.tr("Nothing playing"))
         self.update()
 
     def paintEvent(self, _event) -> None:
@@ -82,7 +85,7 @@ class NowPlaying(QWidget):
         rect = self.rect().adjusted(8, 0, -8, 0)
         if self.item is None:
             painter.setPen(QColor("#7c7794"))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter, "Nothing playing")
+            painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter, self.tr("Nothing playing"))
             return
         font = painter.font()
         font.setBold(True)
@@ -108,6 +111,7 @@ class QueueView(QWidget):
         super().__init__(parent)
         self.model = model
         self.list = QListView(objectName="queue")
+        self.list.setAccessibleName(self.tr("Up next"))
         self.list.setModel(model)
         self.list.setItemDelegate(QueueDelegate(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -115,9 +119,9 @@ class QueueView(QWidget):
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setDropIndicatorShown(True)
         self.now = NowPlaying()
-        self.title = QLabel("Up next", objectName="sidebarTitle")
+        self.title = QLabel(self.tr("Up next"), objectName="sidebarTitle")
         self.count = QLabel("", objectName="sidebarHint")
-        clear = QPushButton("Clear", toolTip="Remove the tracks you queued")
+        clear = QPushButton(self.tr("Clear"), toolTip=self.tr("Remove the tracks you queued"))
         clear.clicked.connect(model.queue.clear)
         save = QPushButton(self.tr("Save…"), toolTip=self.tr("Save the queue as a playlist"))
         save.setAccessibleName(self.tr("Save queue as playlist"))
@@ -135,7 +139,7 @@ class QueueView(QWidget):
         head.addWidget(clear)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(QLabel("Now playing", objectName="sidebarTitle"))
+        layout.addWidget(QLabel(self.tr("Now playing"), objectName="sidebarTitle"))
         layout.addWidget(self.now)
         layout.addLayout(head)
         layout.addWidget(self.list, 1)
@@ -144,12 +148,12 @@ class QueueView(QWidget):
 
     def _count(self) -> None:
         origins = [self.model.data(self.model.index(r), ORIGIN_ROLE) for r in range(self.model.rowCount())]
-        parts = [f"{origins.count(QUEUED)} queued"] if QUEUED in origins else []
+        parts = [self.tr("{} queued").format(origins.count(QUEUED))] if QUEUED in origins else []
         if CONTINUE in origins:
-            parts.append(f"{origins.count(CONTINUE)} more from the list")
+            parts.append(self.tr("{} more from the list").format(origins.count(CONTINUE)))
         if RADIO in origins:
-            parts.append("then the radio")
-        self.count.setText(", ".join(parts) or "empty")
+            parts.append(self.tr("then the radio"))
+        self.count.setText(", ".join(parts) or self.tr("empty"))
 
     def context_menu(self) -> QMenu:
         """*Remove* (queued rows), *Save queue as playlist…*, and what ``contextMenuBuilt`` adds
