@@ -14,14 +14,17 @@ from PySide6.QtCore import Qt
 from core.library.catalog import RowTags, TrackRow
 from player.models.library import LibraryModel
 from player.settings import Settings, save_settings
-from tests.test_player_desktop import album_folder, album_store, open_window  # noqa: F401 (fixtures)
+from tests import test_player_desktop as desktop_tests
 
+# The desktop tests' fixtures: one tagged album with a cover, and a shown window over it.
+album_folder, album_store, open_window = (desktop_tests.album_folder, desktop_tests.album_store,
+                                        desktop_tests.open_window)
 ROOT = Path(__file__).resolve().parents[1]
 MISSING = "Encore test device that does not exist"
 
 
 def test_without_a_working_device_the_window_says_it_plays_silently_until_one_works(
-        open_window, album_store, tmp_path, qtbot, capture):  # noqa: F811
+        open_window, album_store, tmp_path, qtbot, capture):
     save_settings(Settings(output_device=MISSING), tmp_path / "data" / "settings.json")
     window = open_window(album_store, playback=None)  # the settings choose the (missing) device
     warning = window.transport.device_warning

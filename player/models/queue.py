@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
-from core.playback.playqueue import QUEUED, PlayQueue
+from core.playback.playqueue import CONTINUE, QUEUED, RADIO, PlayQueue
 from player.models.library import format_time
 
 MIME = "application/x-encore-queue-rows"
@@ -15,6 +23,10 @@ ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 ORIGIN_ROLE = Qt.ItemDataRole.UserRole + 2
 #: Rows shown (the continuation of a long list is not listed to its end).
 SHOWN = 50
+#: What a screen reader adds after a row's title, artist and duration: where it comes from.
+ORIGIN_WORDS = {QUEUED: QT_TRANSLATE_NOOP("QueueModel", "queued"),
+                CONTINUE: QT_TRANSLATE_NOOP("QueueModel", "next in the list"),
+                RADIO: QT_TRANSLATE_NOOP("QueueModel", "the radio's pick")}
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -52,11 +64,19 @@ class QueueModel(QAbstractListModel):
             return f"{item.title}{by}   {format_time(item.duration_s)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.path
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.accessible_text(origin, item)
         if role == ITEM_ROLE:
             return item
         if role == ORIGIN_ROLE:
             return origin
         return None
+
+    def accessible_text(self, origin: str, item) -> str:
+        """What a screen reader says for a row: title, artist, length and where it comes from."""
+        parts = [item.title, self.tr("by {}").format(item.artist) if item.artist else "",
+                 format_time(item.duration_s), self.tr(ORIGIN_WORDS.get(origin, ""))]
+        return ", ".join(p for p in parts if p)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable

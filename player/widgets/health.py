@@ -13,6 +13,7 @@ class HealthLabel(QLabel):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("", parent, objectName="health")
+        self.setAccessibleName(self.tr("Recommendations status"))
         self._problems: dict[str, str] = {}
         self._clear = QTimer(self, singleShot=True, interval=BACK_SHOWN_MS, timeout=self._fade)
         self.hide()
@@ -33,12 +34,12 @@ class HealthLabel(QLabel):
             self._clear.stop()
             self.setProperty("state", "degraded")
             first = next(iter(self._problems.values()))
-            self.setText(f"Recommendations degraded: {first}")
+            self.setText(self.tr("Recommendations degraded: {}").format(first))
             self.setToolTip("\n".join(self._problems.values()))
             self.show()
         elif was:
             self.setProperty("state", "ok")
-            self.setText("Recommendations are back")
+            self.setText(self.tr("Recommendations are back"))
             self.setToolTip("")
             self._clear.start()
         self.style().polish(self)

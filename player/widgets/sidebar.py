@@ -3,7 +3,18 @@ about), each with a heart, one score and a plain-language reason; details in a t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,12 +35,22 @@ from player.widgets.reason_tip import tooltip
 REC_ROLE = Qt.ItemDataRole.UserRole + 1
 LIKED_ROLE = Qt.ItemDataRole.UserRole + 2
 PILL_W, HEART_W = 46, 20
-ORIGINS = {"worker": "by the recommender worker", "local": "by this player (no broker)"}
+ORIGINS = {"worker": QT_TRANSLATE_NOOP("RecommendationSidebar", "by the recommender worker"),
+           "local": QT_TRANSLATE_NOOP("RecommendationSidebar", "by this player (no broker)")}
 
 
 def shown_score(rec: dict) -> int:
     """A recommendation's score as its pill shows it, in percent."""
     return round(100 * (rec.get("score") or 0))
+
+
+def accessible_text(rec: dict) -> str:
+    """What a screen reader says for an entry: title, artist, score and reason."""
+    text = QCoreApplication.translate("RecommendationSidebar", "{title}, by {artist}, {score}% match: {why}")
+    return text.format(title=rec.get("title") or rec["id"],
+                       artist=rec.get("artist") or QCoreApplication.translate("RecommendationSidebar",
+                                                                              "unknown artist"),
+                       score=shown_score(rec), why=rec.get("why", ""))
 
 
 def heart_rect(rect: QRect) -> QRect:
@@ -73,7 +94,9 @@ class RecommendationDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#a8a3bd"))
         by = " — ".join(p for p in (rec.get("artist"), rec.get("album")) if p)
         painter.drawText(QRect(box.left(), box.top() + 19, box.width(), 17), Qt.AlignmentFlag.AlignLeft,
-                         metrics.elidedText(by or "Unknown artist", Qt.TextElideMode.ElideRight,
+                         metrics.elidedText(by or QCoreApplication.translate("RecommendationSidebar",
+                                                                             "Unknown artist"),
+                                            Qt.TextElideMode.ElideRight,
                                             box.width()))
         small = QFont(option.font)
         small.setPointSizeF(option.font.pointSizeF() * 0.85)
@@ -104,12 +127,14 @@ class RecommendationSidebar(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("sidebar")
-        self.title = QLabel("Up next for you", objectName="sidebarTitle")
-        self.hint = QLabel("Play a track to get recommendations.", objectName="sidebarHint",
+        self.title = QLabel(self.tr("Up next for you"), objectName="sidebarTitle")
+        self.hint = QLabel(self.tr("Play a track to get recommendations."), objectName="sidebarHint",
                            wordWrap=True)
         self.warning = QLabel("", objectName="sidebarWarning", wordWrap=True)
         self.warning.hide()
         self.list = QListWidget(objectName="recommendations")
+        self.list.setAccessibleName(self.tr("Recommendations"))
+        self.list.setAccessibleDescription(self.tr("Enter queues a track; double-click plays it next"))
         self.list.setItemDelegate(RecommendationDelegate(self.list))
         self.list.setMouseTracking(True)
         self.list.installEventFilter(self)
@@ -130,8 +155,8 @@ class RecommendationSidebar(QWidget):
     def show_waiting(self, item: PlayItem) -> None:
         """A new track plays (or was asked about): recommendations are on their way."""
         self.list.clear()
-        self.title.setText(f"More like “{item.title}”")
-        self.hint.setText(f"Finding tracks that sound like “{item.title}”…")
+        self.title.setText(self.tr("More like “{}”").format(item.title))
+        self.hint.setText(self.tr("Finding tracks that sound like “{}”…").format(item.title))
 
     def show_problem(self, message: str) -> None:
         """Warn (empty message: hide the warning)."""
@@ -151,10 +176,12 @@ class RecommendationSidebar(QWidget):
             item.setData(REC_ROLE, rec)
             item.setData(LIKED_ROLE, rec["id"] in self.liked)
             item.setToolTip(tooltip(rec))
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, accessible_text(rec))
             self.list.addItem(item)
-        origin = ORIGINS.get(source, "from the library")
-        self.hint.setText(f"{len(recs)} tracks, chosen {origin}. Click to queue, double-click to "
-                          "play next." if recs else "No similar tracks found.")
+        origin = self.tr(ORIGINS.get(source, QT_TRANSLATE_NOOP("RecommendationSidebar",
+                                                               "from the library")))
+        self.hint.setText(self.tr("{} tracks, chosen {}. Click to queue, double-click to play next.")
+                          .format(len(recs), origin) if recs else self.tr("No similar tracks found."))
 
     def recommendations(self) -> list[dict]:
         """What the list shows."""
