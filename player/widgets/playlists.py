@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QDrag,
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QMenu,
+    QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -48,7 +50,9 @@ from player.models.playlists import (
     tracks_mime,
 )
 
-WIDTHS = {NUMBER: 44, ARTIST: 170, DURATION: 70}
+WIDTHS = {NUMBER: 44, ARTIST: 170, DURATION: 86}
+#: Height of a playlist's row in the list.
+LIST_ROW = 30
 
 
 class TrackDragSource(QObject):
@@ -107,6 +111,14 @@ class TrackDragSource(QObject):
         drag = QDrag(self.view)
         drag.setMimeData(tracks_mime([t.id for t in tracks]))
         return drag.exec(Qt.DropAction.CopyAction)
+
+
+class RoomyDelegate(QStyledItemDelegate):
+    """Rows of ``LIST_ROW`` pixels (the style sheet keeps drawing them, selection included)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), max(size.height(), LIST_ROW))
 
 
 class PlaylistList(QListView):
@@ -203,16 +215,17 @@ class PlaylistsPane(QWidget):
         self._layout()
 
     # -- construction --------------------------------------------------------------------------
-    def _button(self, text: str, tip: str, signal: Signal) -> QToolButton:
-        button = QToolButton(text=text, toolTip=tip)
+    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
+        button = QPushButton(text, toolTip=tip)
         button.setAccessibleName(tip)
-        button.clicked.connect(signal)
+        button.clicked.connect(lambda: slot())
         return button
 
     def _playlist_list(self) -> PlaylistList:
         view = PlaylistList()
         view.setModel(self.playlists)
         view.setAccessibleName(tr("Playlists"))
+        view.setItemDelegate(RoomyDelegate(view))
         view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)  # F2
         view.selectionModel().currentChanged.connect(lambda cur, _prev: self._choose(cur))
         view.activated.connect(lambda _index: self.playRequested.emit(0))
@@ -258,11 +271,12 @@ class PlaylistsPane(QWidget):
         heading = QLabel(tr("Playlists"), objectName="sidebarTitle")
         top = QHBoxLayout()
         top.addWidget(heading, 1)
-        top.addWidget(self._button(tr("New"), tr("New playlist"), self.newRequested))
+        top.addWidget(self._button(tr("New"), tr("New playlist"), self.newRequested.emit))
         bottom = QHBoxLayout()
-        bottom.addWidget(self._button(tr("Import…"), tr("Import a playlist file"), self.importRequested))
+        bottom.addWidget(self._button(tr("Import…"), tr("Import a playlist file"),
+                                      self.importRequested.emit))
         bottom.addWidget(self._button(tr("Export…"), tr("Export the playlist to a file"),
-                                      self.exportRequested))
+                                      self.exportRequested.emit))
         bottom.addStretch(1)
         left = QWidget()
         column = QVBoxLayout(left)
@@ -274,8 +288,15 @@ class PlaylistsPane(QWidget):
         right = QWidget(objectName="browseDetail")
         detail = QVBoxLayout(right)
         detail.setContentsMargins(12, 4, 0, 0)
-        detail.addWidget(self.title)
-        detail.addWidget(self.summary)
+        head = QHBoxLayout()
+        names = QVBoxLayout()
+        names.addWidget(self.title)
+        names.addWidget(self.summary)
+        head.addLayout(names, 1)
+        self.play_button = self._button(tr("Play"), tr("Play the playlist from the start"),
+                                        lambda: self.playRequested.emit(0))
+        head.addWidget(self.play_button, 0, Qt.AlignmentFlag.AlignBottom)
+        detail.addLayout(head)
         detail.addWidget(self.table, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
