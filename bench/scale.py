@@ -285,8 +285,11 @@ def _store_text(b: Basis, n: int, workers: int) -> str:
 
 
 def _index_text(b: Basis, n: int, analysis_s: float, machines: int) -> str:
-    ks = candidate_ks(n)
-    fits = b.kmeans_s * sum(n * k for k in ks) / (20000 * 100)
+    from core.library.index import CLUSTER_FIT_MAX
+
+    fitted = min(n, CLUSTER_FIT_MAX)  # K-means learns from a sample spread over the library
+    ks = candidate_ks(fitted)
+    fits = b.kmeans_s * sum(fitted * k for k in ks) / (20000 * 100)
     serial = n * (2 * b.read_s + b.shingle_s) + b.codebook_s + fits
     even = analysis_s * machines / serial  # machines at which the analysis takes as long
     return f"""- Library-wide steps (once, in the importer, in one process, after the last file):
@@ -294,12 +297,14 @@ def _index_text(b: Basis, n: int, analysis_s: float, machines: int) -> str:
   {b.shingle_s * 1000:.1f} ms; a codebook refit samples at most 100,000 segments
   ({b.codebook_s:.1f} s, independent of library size) but reads every track's frames to draw
   them, and the shingle pass reads them again: {hours(n * (2 * b.read_s + b.shingle_s))} at
-  {n:,} tracks. One K-means fit of 20,000 points with k=100 took {b.kmeans_s:.1f} s; choosing k
-  among {ks[0]}..{ks[-1]} (8 fits, each ~ n x k) -> about {hours(fits)}.
+  {n:,} tracks. K-means is fitted on at most {CLUSTER_FIT_MAX:,} tracks spread over the library
+  (one fit of 20,000 points with k=100 took {b.kmeans_s:.1f} s; choosing k among
+  {ks[0]}..{ks[-1]} on {fitted:,} points, 8 fits: about {hours(fits)}), then every track is
+  assigned to its nearest centre (one distance pass, seconds).
   Serial tail ~{hours(serial)}, which more machines do not shorten: with {machines} machines the
   analysis ({hours(analysis_s)}) and the tail are of one order; beyond ~{even:.0f} machines the
-  tail is the larger. Shortening it needs the shingle pass in the workers (once a codebook
-  exists) and K-means fitted on a sample, the rest assigned to the nearest centre."""
+  tail is the larger. Shortening it further needs the shingle pass in the workers (once a
+  codebook exists), so the importer no longer reads every track's frames back."""
 
 
 def projection(args, b: Basis) -> str:
