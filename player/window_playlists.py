@@ -84,8 +84,9 @@ class WindowPlaylists(QObject):
         self.message: QMessageBox | None = None
         self.background = Background(self)
         self._connect()
-        TrackDragSource(window.library_view.table, window.library_view.selected)
-        TrackDragSource(window.browser.table, window.browser.selected)
+        #: Library rows dragged from the Tracks and Browse tabs.
+        self.drag_sources = (TrackDragSource(window.library_view.table, window.library_view.selected),
+                             TrackDragSource(window.browser.table, window.browser.selected))
 
     def _connect(self) -> None:
         p = self.pane

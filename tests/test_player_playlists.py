@@ -14,6 +14,7 @@ import mutagen
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox
 
 from core.bus.memory import InProcessBus
@@ -87,16 +88,25 @@ def entries(window: MainWindow) -> list[str]:
     return [e.row.title if e.row is not None else None for e in window.pages.playlists.tracks.entries]
 
 
-def drop(window: MainWindow, widget, pos: QPoint, mime: QMimeData) -> bool:
-    """Drag ``mime`` over ``widget`` at ``pos`` and drop it, as the platform does: events to the
-    window's QWindow, which Qt routes to the widget under the cursor."""
+ACTIONS = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+
+
+def hover(window: MainWindow, widget, pos: QPoint, mime: QMimeData) -> QPoint:
+    """Drag ``mime`` over ``widget`` at ``pos`` as the platform does: events to the window's
+    QWindow, which Qt routes to the widget under the cursor. Returns the window's point."""
     at = widget.mapTo(window, pos)
-    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
     handle, left, none = window.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QApplication.sendEvent(handle, QDragEnterEvent(at, actions, mime, left, none))
-    QApplication.sendEvent(handle, QDragMoveEvent(at, actions, mime, left, none))
-    dropped = QDropEvent(at.toPointF(), actions, mime, left, none)
-    QApplication.sendEvent(handle, dropped)
+    QApplication.sendEvent(handle, QDragEnterEvent(at, ACTIONS, mime, left, none))
+    QApplication.sendEvent(handle, QDragMoveEvent(at, ACTIONS, mime, left, none))
+    return at
+
+
+def drop(window: MainWindow, widget, pos: QPoint, mime: QMimeData) -> bool:
+    """``hover``, then drop there; whether the widget took it."""
+    at = hover(window, widget, pos, mime)
+    dropped = QDropEvent(at.toPointF(), ACTIONS, mime, Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window.windowHandle(), dropped)
     return dropped.isAccepted()
 
 
@@ -278,3 +288,25 @@ def test_play_through_a_playlist_passing_over_a_track_that_left(window, qtbot, l
     assert [i.title for o, i in window.queue.upcoming() if o == CONTINUE] == ["Четыре"]
     window.next_track()
     qtbot.waitUntil(lambda: window.bridge.current.title == "Четыре", timeout=5000)
+
+
+def test_a_mouse_drag_of_library_rows_over_the_tab_onto_a_playlist(window, qtbot):
+    window.playlists.create(name="A", edit=False)
+    window.playlists.create(name="B", edit=False)
+    window.pages.show_tracks()
+    table, pane, tabs = window.library_view.table, window.pages.playlists, window.pages.tabs.tabBar()
+    table.selectRow(1)
+    table.selectionModel().select(window.library.index(3, 0), table.selectionModel().SelectionFlag.Select
+                                  | table.selectionModel().SelectionFlag.Rows)
+    chosen = window.library_view.selected()
+    start = table.visualRect(window.library.index(1, 1)).center()
+    QTest.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    assert window.library_view.selected() == chosen  # the press kept the selection for the drag
+    # The offscreen platform ends a drag at once: what it carried is dropped by hand below.
+    QTest.mouseMove(table.viewport(), start + QPoint(0, 30))
+    assert window.playlists.drag_sources[0].dragged == [t.id for t in chosen]
+    mime = tracks_mime(window.playlists.drag_sources[0].dragged)
+    hover(window, tabs, tabs.tabRect(PLAYLISTS).center(), mime)
+    qtbot.waitUntil(lambda: window.pages.tabs.currentIndex() == PLAYLISTS)  # the hovered tab opens
+    assert drop(window, pane.list.viewport(), pane.list.visualRect(pane.playlists.index(1)).center(), mime)
+    assert pane.title.text() == "B" and entries(window) == [t.title for t in chosen]

@@ -72,6 +72,8 @@ class TrackDragSource(QObject):
         self.view, self.selected = view, selected
         self._pressed: QPoint | None = None
         self._kept = False
+        #: Track ids of the last drag started.
+        self.dragged: list[str] = []
         view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -105,11 +107,11 @@ class TrackDragSource(QObject):
 
     def start(self) -> Qt.DropAction:
         """Drag the selected tracks (returns when they are dropped or the drag is cancelled)."""
-        tracks = self.selected()
-        if not tracks:
+        self.dragged = [t.id for t in self.selected()]
+        if not self.dragged:
             return Qt.DropAction.IgnoreAction
         drag = QDrag(self.view)
-        drag.setMimeData(tracks_mime([t.id for t in tracks]))
+        drag.setMimeData(tracks_mime(self.dragged))
         return drag.exec(Qt.DropAction.CopyAction)
 
 
