@@ -128,6 +128,8 @@ class LibraryModel(QAbstractTableModel):
         self._terms: list[str] = []
         self._order: tuple[int, Qt.SortOrder] | None = None
         self._keys: dict[int, list] = {}
+        #: Every row in display order, per (column, order): a search filters it without sorting.
+        self._ranked: dict[tuple[int, Qt.SortOrder], list[int]] = {}
         self._view = "all"
         self.history = ListeningHistory()
         # Only the italic bit is set: the view's own font fills in the rest.
@@ -248,6 +250,7 @@ class LibraryModel(QAbstractTableModel):
         """A play or heart changed (``track_id``; ``None``: any): redraw, re-sort, re-filter."""
         for column in LIVE:
             self._keys.pop(column, None)
+        self._ranked = {order: rows for order, rows in self._ranked.items() if order[0] not in LIVE}
         if self._view != "all" or (self._order and self._order[0] in LIVE):
             self._refilter()
             return
@@ -270,7 +273,7 @@ class LibraryModel(QAbstractTableModel):
         """Forget every row (before a reload)."""
         self.beginResetModel()
         self._rows, self._cells, self._haystack, self._visible = [], [], [], []
-        self._by_id, self._keys = {}, {}
+        self._by_id, self._keys, self._ranked = {}, {}, {}
         self.endResetModel()
 
     def append(self, rows: list[TrackRow]) -> None:
@@ -306,9 +309,11 @@ class LibraryModel(QAbstractTableModel):
 
     def _refilter(self) -> None:
         """Every row that matches the search and the view, in display order."""
+        # Matched in library order (the rows' text is read in the order it sits in memory, a third
+        # faster than in display order), then listed in display order.
+        hits = [self._matches(i) for i in range(len(self._rows))]
         self.beginResetModel()
-        self._visible = [i for i in range(len(self._rows)) if self._matches(i)]
-        self._apply_order()
+        self._visible = [i for i in self._ranking() if hits[i]]
         self.endResetModel()
 
     def _matches(self, i: int) -> bool:
@@ -319,13 +324,32 @@ class LibraryModel(QAbstractTableModel):
             return False
         return all(term in hay for term in self._terms)
 
-    def _apply_order(self) -> None:
+    def _sort_order(self) -> tuple[int, Qt.SortOrder]:
+        """The column and direction rows are shown in."""
         # Recently played lists the latest first until the listener sorts by a column.
-        column, order = self._order or ((LAST_PLAYED, Qt.SortOrder.DescendingOrder)
-                                        if self._view == "recent"
-                                        else (LIBRARY_ORDER, Qt.SortOrder.AscendingOrder))
-        # Computed once per column and row: rows are only appended (``clear`` forgets the keys).
+        return self._order or ((LAST_PLAYED, Qt.SortOrder.DescendingOrder) if self._view == "recent"
+                               else (LIBRARY_ORDER, Qt.SortOrder.AscendingOrder))
+
+    def _sort_keys(self, column: int) -> list:
+        """Every row's key for ``column``, computed once per row (rows are only appended;
+        ``clear`` and live changes forget them)."""
         keys = self._keys.setdefault(column, [])
         keys.extend(_sort_key(row, cells, column, self.history)
                     for row, cells in zip(self._rows[len(keys):], self._cells[len(keys):], strict=True))
-        self._visible.sort(key=keys.__getitem__, reverse=order == Qt.SortOrder.DescendingOrder)
+        return keys
+
+    def _ranking(self) -> list[int]:
+        """Every row, in display order (sorted once per order and load, not per search)."""
+        column, order = self._sort_order()
+        ranked = self._ranked.get((column, order))
+        if ranked is None or len(ranked) != len(self._rows):
+            ranked = self._ranked[(column, order)] = sorted(
+                range(len(self._rows)), key=self._sort_keys(column).__getitem__,
+                reverse=order == Qt.SortOrder.DescendingOrder)
+        return ranked
+
+    def _apply_order(self) -> None:
+        """Sort the visible rows (after a new order, or a loader batch)."""
+        column, order = self._sort_order()
+        self._visible.sort(key=self._sort_keys(column).__getitem__,
+                           reverse=order == Qt.SortOrder.DescendingOrder)
