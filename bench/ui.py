@@ -4,11 +4,13 @@
    pymongo read of the same fields (the floor) in the same run; resident memory.
 2. Search-as-you-type: ``LibraryModel.set_filter`` against a ``QSortFilterProxyModel`` over the
    same model (the textbook way), p50/p95 over a set of queries, repaint included.
-3. Playback under JACK's dummy driver (real-time pacing) for 60 s, idle and then while an
+3. Browsing in the same window (its Browse tab, filled by the real loader): listing each category
+   and opening random albums and artists, repaint included; the bar is the search's, p95 ≤ 50 ms.
+4. Playback under JACK's dummy driver (real-time pacing) for 60 s, idle and then while an
    ``encore import`` of real soundtracks runs with two processes: underruns counted by the
    engine (ring empty in the callback) and by PortAudio.
 
-Usage: python bench/ui.py [--tracks 50000] [--seconds 60] [--only library|playback]
+Usage: python bench/ui.py [--tracks 50000] [--seconds 60] [--repeats 30] [--only library|playback]
 (the playback part needs jackd: apt install jackd2)
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -30,6 +33,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QApplication
 
+from bench.browse import open_times, report, switch_times
 from bench.corpus import ensure_corpus, tracks
 from bench.stats import percentiles
 from core.bus.memory import InProcessBus
@@ -43,6 +47,9 @@ from player.main_window import MainWindow
 CACHE = Path(os.environ.get("ENCORE_BENCH_DIR", Path.home() / ".cache" / "encore-bench"))
 JACK_LOG = Path(tempfile.gettempdir()) / "encore-bench-jackd.log"
 QUERIES = ["a", "ba", "bat", "battle", "artist 12", "album 7", "rock", "zzz", "th", "the cave"]
+#: Bump when the synthetic documents change: the cached database is rebuilt under the new name.
+SCHEMA = 2
+PER_ALBUM = 12
 
 
 def rss_mb() -> float:
@@ -54,8 +61,9 @@ def rss_mb() -> float:
 
 
 def synthetic_store(uri: str, n: int) -> MongoStore:
-    """A database of ``n`` tracks carrying every field a library row shows (cached between runs)."""
-    store = MongoStore(uri, f"bench_ui_{n}", timeout_ms=60000)
+    """A database of ``n`` tracks carrying every field a library row shows, ``tags`` included
+    (albums of 12 tracks on two discs, an album artist, a date), cached between runs."""
+    store = MongoStore(uri, f"bench_ui_v{SCHEMA}_{n}", timeout_ms=60000)
     if store.count_tracks() == n:
         return store
     store.client.drop_database(store.db.name)
@@ -64,9 +72,13 @@ def synthetic_store(uri: str, n: int) -> MongoStore:
     words = ["Battle", "Cave", "Forest", "Night", "Theme", "Boss", "Snow", "Desert", "Castle", "Rain"]
     for start in range(0, n, 5000):
         store.tracks.insert_many([{
-            "_id": f"{i:016x}", "path": f"/music/{i // 12}/{i}.ogg", "source_path": f"/music/{i}.ogg",
+            "_id": f"{i:016x}", "path": f"/music/{i // PER_ALBUM}/{i}.ogg",
+            "source_path": f"/music/{i}.ogg",
             "title": f"{words[i % 10]} {words[(i // 10) % 10]} {i}", "artist": f"Artist {i % 997}",
-            "album": f"Album {i // 12}", "genre": ["Soundtrack", "Rock", "Ambient", ""][i % 4],
+            "album": f"Album {i // PER_ALBUM}", "genre": ["Soundtrack", "Rock", "Ambient", ""][i % 4],
+            "tags": {"tracknumber": i % PER_ALBUM + 1, "discnumber": 1 + i % PER_ALBUM // 6,
+                     "albumartist": f"Artist {i // PER_ALBUM % 997}",
+                     "date": f"{1970 + i // PER_ALBUM % 50}-05-01"},
             "duration_s": float(rng.uniform(60, 400)),
             "loudness": {"integrated_lufs": float(rng.uniform(-24, -9))}, "cluster": i % 40,
             "issues": ["clipping"] if i % 50 == 0 else [],
@@ -134,6 +146,19 @@ def filter_latency(app: QApplication, window: MainWindow) -> None:
     print(f"  search filter         {percentiles(ours)}")
     print(f"  QSortFilterProxyModel {percentiles(theirs)}   ratio of p50s "
           f"{np.median(theirs) / np.median(ours):.1f}x slower")
+
+
+def browse_latency(app: QApplication, window: MainWindow, repeats: int) -> None:
+    """The Browse tab of the loaded window: categories listed, albums and artists opened."""
+    window.pages.show_browse()
+    pane = window.browser
+    pane.flush()
+    app.processEvents()
+    results = {**switch_times(app, pane, repeats), **open_times(app, pane, repeats, random.Random(1))}
+    print(f"  browse ({len(pane.index.entries('albums')):,} albums, "
+          f"{len(pane.index.entries('artists')):,} artists)")
+    worst = report(results)
+    print(f"  worst browse p95      {worst * 1000:8.1f} ms (target 50 ms, the search's bar)")
 
 
 def start_jack(period: int) -> tuple[subprocess.Popen | None, str]:
@@ -215,6 +240,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tracks", type=int, default=50000)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--repeats", type=int, default=30, help="samples per browse measure")
     parser.add_argument("--only", choices=("library", "playback"), help="run one part")
     parser.add_argument("--period", type=int, default=1024, help="JACK frames per period")
     args = parser.parse_args()
@@ -224,6 +250,7 @@ def main() -> None:
         store = synthetic_store(uri, args.tracks)
         window = open_window(app, store, uri, args.tracks)
         filter_latency(app, window)
+        browse_latency(app, window, args.repeats)
         window.close()
     if args.only != "library":
         playback_under_load(uri, args.seconds, args.period)
