@@ -353,3 +353,5 @@ class LibraryModel(QAbstractTableModel):
         column, order = self._sort_order()
         self._visible.sort(key=self._sort_keys(column).__getitem__,
                            reverse=order == Qt.SortOrder.DescendingOrder)
+        if len(self._visible) == len(self._rows):  # every row shown: the first search need not sort
+            self._ranked[(column, order)] = list(self._visible)
