@@ -278,14 +278,26 @@ class WindowPlaylists(QObject):
         dialog.open()
         return dialog
 
+    def _in_background(self, what: str, status: str, work: Callable[[Playlists], object],
+                       done: Callable[[object], None]) -> None:
+        """``work(store)`` off the UI thread (one file at a time): a 5,000-entry playlist takes
+        tens of seconds to match or to write on a loaded machine."""
+        store = self._call(what, None)
+        if store is None:
+            return
+        if self.background.running:
+            self.tell(tr("Another playlist file is still being read or written."),
+                      tr("Try again once it is done."), icon=QMessageBox.Icon.Information)
+            return
+        self.window.statusBar().showMessage(status)
+        self.background.run(lambda: work(store), done,
+                            lambda error: self.tell(tr("Could not %s.").replace("%s", what), str(error)))
+
     def import_file(self, path: str) -> None:
         """Import ``path`` in the background; a message says what could not be matched."""
-        store = self._call(tr("import the playlist"), None)
-        if store is None or self.background.running:
-            return
-        self.window.statusBar().showMessage(tr("Importing %s…").replace("%s", os.path.basename(path)))
-        self.background.run(lambda: import_playlist(store, path), self._imported,
-                            lambda error: self.tell(tr("Could not import the playlist."), str(error)))
+        self._in_background(tr("import the playlist"),
+                            tr("Importing %s…").replace("%s", os.path.basename(path)),
+                            lambda store: import_playlist(store, path), self._imported)
 
     def _imported(self, result: tuple[Playlist, list[Missing]]) -> None:
         playlist, missing = result
@@ -316,22 +328,22 @@ class WindowPlaylists(QObject):
         dialog.open()
         return dialog
 
-    def export_file(self, path: str, *, relative: bool = False) -> str | None:
-        """Write the shown playlist to ``path`` (M3U8, M3U or XSPF by its extension)."""
+    def export_file(self, path: str, *, relative: bool = False) -> None:
+        """Write the shown playlist to ``path`` (M3U8, M3U or XSPF by its extension) in the
+        background; the status bar says where, a message what was left out."""
         playlist = self.current()
-        if playlist is None:
-            return None
-        result = self._call(tr("export the playlist"),
-                            lambda store: export_playlist(store.store, playlist, path, relative=relative))
-        if result is None:
-            return None
-        written, missing = result
+        if playlist is not None:
+            self._in_background(
+                tr("export the playlist"), tr("Exporting “%s”…").replace("%s", playlist.name),
+                lambda store: export_playlist(store.store, playlist, path, relative=relative),
+                lambda result: self._exported(playlist, *result))
+
+    def _exported(self, playlist: Playlist, written, missing: list[Missing]) -> None:
         text = tr("Exported “%p” to %f").replace("%p", playlist.name).replace("%f", str(written))
         self.window.statusBar().showMessage(text, 5000)
         if missing:
             self.tell(text, tr("%n left out: no longer in the library.")
                       .replace("%n", _entries(len(missing))), details=missing_text(missing))
-        return str(written)
 
 
 def _entries(n: int) -> str:

@@ -255,7 +255,9 @@ def test_export_xspf_and_read_it_back(window, qtbot, tmp_path):
     window.playlists.create([row(window, t).id for t in titles], "Out", edit=False)
     dest = tmp_path / "exported" / "out.xspf"
     dest.parent.mkdir()
-    assert window.playlists.export_file(str(dest), relative=True) == str(dest)
+    window.playlists.export_file(str(dest), relative=True)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Exported “Out” to {dest}",
+                    timeout=10000)
     ns = {"x": "http://xspf.org/ns/0/"}
     root = ET.parse(dest).getroot()
     assert root.findtext("x:title", namespaces=ns) == "Out"
@@ -265,11 +267,13 @@ def test_export_xspf_and_read_it_back(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(names(window)) == 2, timeout=10000)
     assert names(window) == ["Out", "Out (2)"] and entries(window) == titles
     assert window.playlists.message is None  # nothing missing: nothing to say
-    assert window.playlists.export_file(str(tmp_path / "out.txt")) is None
+    window.playlists.export_file(str(tmp_path / "out.txt"))
+    qtbot.waitUntil(lambda: window.playlists.message is not None, timeout=10000)
+    assert window.playlists.message.text() == "Could not export the playlist."
     assert "unknown playlist format" in window.playlists.message.informativeText()
 
 
-def test_play_through_a_playlist_passing_over_a_track_that_left(window, qtbot, library):
+def test_play_through_a_playlist_passing_over_a_track_that_left(window, qtbot, library, tmp_path):
     titles = ["Three", "One", "Two", "Четыре"]
     window.playlists.create([row(window, t).id for t in titles], "Set", edit=False)
     library.tracks.delete_one({"_id": row(window, "Two").id})  # its file was deleted
@@ -288,6 +292,11 @@ def test_play_through_a_playlist_passing_over_a_track_that_left(window, qtbot, l
     assert [i.title for o, i in window.queue.upcoming() if o == CONTINUE] == ["Четыре"]
     window.next_track()
     qtbot.waitUntil(lambda: window.bridge.current.title == "Четыре", timeout=5000)
+    # An export leaves the missing entry out, and says so.
+    window.playlists.export_file(str(tmp_path / "set.m3u8"))
+    qtbot.waitUntil(lambda: window.playlists.message is not None, timeout=10000)
+    assert window.playlists.message.informativeText() == "1 entry left out: no longer in the library."
+    assert (tmp_path / "set.m3u8").read_text(encoding="utf-8").count(".flac") == 3
 
 
 def test_a_mouse_drag_of_library_rows_over_the_tab_onto_a_playlist(window, qtbot):
