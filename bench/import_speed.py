@@ -8,8 +8,10 @@ One run, the same files, 1 and 2 processes:
   import's workers are;
 - the decode floor: PyAV decoding the files to float blocks and nothing else.
 For each: tracks/s (wall), CPU seconds per minute of audio (every process), and the largest
-peak resident memory of one process. Then the import's time split by stage, from a profiled
-in-process import (worker stages as the workers time them, the rest from cProfile, CPU time).
+peak resident memory of one process, and the machine's load average (1 min) right after the
+run (the machine is shared: it says how much of it the run had). Then the import's time split by
+stage, from a profiled in-process import (worker stages as the workers time them, the rest from
+cProfile, CPU time).
 
 Usage: python bench/import_speed.py [--every N]   (default: every 4th track of the corpus)
 """
@@ -154,12 +156,17 @@ def link_subset(paths: list[Path], folder: Path) -> None:
             target.symlink_to(path)
 
 
-def row(name: str, jobs: int, n: int, minutes: float, result: tuple[float, float, float],
+def with_load(result: tuple[float, float, float]) -> tuple[float, float, float, float]:
+    """A run's figures and the machine's load average (1 min) just after it."""
+    return (*result, os.getloadavg()[0])
+
+
+def row(name: str, jobs: int, n: int, minutes: float, result: tuple[float, float, float, float],
         bliss_rate: float | None) -> str:
-    wall, cpu, rss = result
+    wall, cpu, rss, load = result
     rate = n / wall
     versus = f"{rate / bliss_rate:8.2f}x" if bliss_rate else f"{'':>9}"
-    return f"{name:<34} {jobs:>5} {rate:>9.2f} {cpu / minutes:>16.3f} {versus} {rss:>8.0f}"
+    return f"{name:<34} {jobs:>5} {rate:>9.2f} {cpu / minutes:>16.3f} {versus} {rss:>8.0f} {load:>6.1f}"
 
 
 def main() -> None:
@@ -183,14 +190,14 @@ def main() -> None:
             env = {**os.environ, "ENCORE_DATA_DIR": str(Path(scratch) / "data"),
                    "ENCORE_MONGO_URI": uri, "PYTHONPATH": str(ROOT)}
             print(f"{'':<34} {'procs':>5} {'tracks/s':>9} {'CPU s/min audio':>16} {'vs bliss':>9}"
-                  f" {'peak MB':>8}")
+                  f" {'peak MB':>8} {'load':>6}")
             for jobs in (1, 2):
-                bliss_result = pool_run(bliss, paths, jobs)
+                bliss_result = with_load(pool_run(bliss, paths, jobs))
                 bliss_rate = len(paths) / bliss_result[0]
                 env["ENCORE_DB"] = f"bench_import_{jobs}_{os.getpid()}"
-                results = {"Encore: whole `encore import`": cli_run(folder, env, jobs),
+                results = {"Encore: whole `encore import`": with_load(cli_run(folder, env, jobs)),
                            "bliss-audio 0.1.11 analysis": bliss_result,
-                           "decode floor (PyAV blocks)": pool_run(decode_floor, paths, jobs)}
+                           "decode floor (PyAV blocks)": with_load(pool_run(decode_floor, paths, jobs))}
                 for name, result in results.items():
                     print(row(name, jobs, len(paths), minutes, result, bliss_rate))
             print("\nImport CPU time by stage (2 processes, profiled; worker stages summed over"
