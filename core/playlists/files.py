@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import NotFoundError
-from core.playlists.store import Playlist, Playlists
+from core.playlists.store import Playlist, Playlists, id_chunks
 from core.store.mongo import MongoStore
 
 #: What an entry needs besides its path: the rest of a track stays in the database.
@@ -46,8 +46,8 @@ def playlist_entries(store: MongoStore, playlist: Playlist) -> tuple[list[Entry]
     missing : list of Missing
         Entries whose track left the library (its file was deleted), by track id.
     """
-    docs = {d["_id"]: d for d in store.iter_tracks({"_id": {"$in": list(playlist.tracks)}},
-                                                   ENTRY_FIELDS)}
+    docs = {d["_id"]: d for chunk in id_chunks(sorted(set(playlist.tracks)))
+            for d in store.iter_tracks({"_id": {"$in": chunk}}, ENTRY_FIELDS)}
     entries = [_entry(docs[t]) for t in playlist.tracks if t in docs]
     missing = [Missing(t, "no longer in the library") for t in playlist.tracks if t not in docs]
     return entries, missing
