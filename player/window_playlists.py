@@ -103,6 +103,9 @@ class WindowPlaylists(QObject):
         p.list.tracksDropped.connect(lambda key, ids: self.add(key, ids))
         p.tracks.moveRequested.connect(lambda positions, to: self._edit("move", positions, to))
         p.tracks.tracksDropped.connect(lambda ids, at: self._edit("add", ids, at))
+        self.window.bridge.trackStarted.connect(lambda item: p.tracks.set_playing(item.track_id))
+        self.window.bridge.stateChanged.connect(
+            lambda state: state == "stopped" and p.tracks.set_playing(None))
 
     # -- the store, and its failures ------------------------------------------------------------
     def _call(self, what: str, work: Callable, *args):
@@ -242,7 +245,7 @@ class WindowPlaylists(QObject):
 
     def add_menu_bar(self, bar: QMenuBar) -> QMenu:
         """The Playlist menu."""
-        menu = bar.addMenu(tr("Play&list"))
+        menu = bar.addMenu(tr("Pla&ylist"))
         window = self.window
         add_action(window, menu, tr("&Playlists"), window.pages.show_playlists)
         add_action(window, menu, tr("&New playlist"), lambda: self.create())

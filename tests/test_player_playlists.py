@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QCheckBox, QMessageBox
 
 from core.bus.memory import InProcessBus
 from core.config import Config
@@ -108,6 +108,10 @@ def drop(window: MainWindow, widget, pos: QPoint, mime: QMimeData) -> bool:
                          Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window.windowHandle(), dropped)
     return dropped.isAccepted()
+
+
+def menu_action(window: MainWindow, text: str):
+    return next(a for m in window.menuBar().actions() for a in m.menu().actions() if a.text() == text)
 
 
 def submenu_action(menu, text: str):
@@ -221,7 +225,7 @@ def test_save_queue_as_playlist(window, qtbot):
     window.play_row(row(window, "One"))  # the rest of the list follows it
     window.add_to_queue([row(window, "Четыре")])
     qtbot.waitUntil(lambda: window.bridge.current is not None, timeout=5000)
-    window.queue_view.saveRequested.emit()
+    menu_action(window, "&Save queue as playlist…").trigger()
     assert names(window) == ["Saved queue"]
     assert entries(window) == ["One", "Четыре", "Two", "Three", "Четыре"]
 
@@ -255,7 +259,10 @@ def test_export_xspf_and_read_it_back(window, qtbot, tmp_path):
     window.playlists.create([row(window, t).id for t in titles], "Out", edit=False)
     dest = tmp_path / "exported" / "out.xspf"
     dest.parent.mkdir()
-    window.playlists.export_file(str(dest), relative=True)
+    dialog = window.playlists.choose_export()  # the file dialog, as the menu opens it
+    dialog.findChild(QCheckBox).setChecked(True)  # relative paths
+    dialog.selectFile(str(dest))
+    dialog.accept()
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == f"Exported “Out” to {dest}",
                     timeout=10000)
     ns = {"x": "http://xspf.org/ns/0/"}
@@ -263,7 +270,9 @@ def test_export_xspf_and_read_it_back(window, qtbot, tmp_path):
     assert root.findtext("x:title", namespaces=ns) == "Out"
     locations = [e.text for e in root.iterfind("x:trackList/x:track/x:location", ns)]
     assert all(not loc.startswith(("file:", "/")) for loc in locations)  # relative
-    window.playlists.import_file(str(dest))
+    dialog = window.playlists.choose_import()
+    dialog.selectFile(str(dest))
+    dialog.accept()
     qtbot.waitUntil(lambda: len(names(window)) == 2, timeout=10000)
     assert names(window) == ["Out", "Out (2)"] and entries(window) == titles
     assert window.playlists.message is None  # nothing missing: nothing to say
@@ -290,6 +299,9 @@ def test_play_through_a_playlist_passing_over_a_track_that_left(window, qtbot, l
     qtbot.waitUntil(lambda: window.bridge.current is not None and window.bridge.current.title == "One",
                     timeout=5000)
     assert [i.title for o, i in window.queue.upcoming() if o == CONTINUE] == ["Четыре"]
+    qtbot.waitUntil(lambda: pane.tracks.index(1, 1).data(Qt.ItemDataRole.FontRole) is not None)
+    assert pane.tracks.index(1, 1).data(Qt.ItemDataRole.FontRole).bold()  # the entry playing
+    assert pane.tracks.index(0, 1).data(Qt.ItemDataRole.FontRole) is None
     window.next_track()
     qtbot.waitUntil(lambda: window.bridge.current.title == "Четыре", timeout=5000)
     # An export leaves the missing entry out, and says so.

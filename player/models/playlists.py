@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 from core.library.catalog import TrackRow
 from core.playlists.store import Playlist
@@ -158,6 +158,17 @@ class PlaylistTracksModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.entries: list[PlaylistEntry] = []
+        #: The track playing (its entries are bold).
+        self.playing: str | None = None
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def set_playing(self, track_id: str | None) -> None:
+        """Mark the entries of the track that plays."""
+        self.playing = track_id
+        if self.entries:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.entries) - 1, len(COLUMNS) - 1),
+                                  [Qt.ItemDataRole.FontRole])
 
     def set_entries(self, track_ids: Sequence[str], find: Callable[[str], TrackRow | None]) -> None:
         """Show ``track_ids``; ``find`` gives a track's library row, or ``None`` if it left."""
@@ -183,6 +194,8 @@ class PlaylistTracksModel(QAbstractTableModel):
                     format_time(row.duration_s))[column]
         if role == Qt.ItemDataRole.ForegroundRole and row is None:
             return MISSING_COLOR
+        if role == Qt.ItemDataRole.FontRole and entry.track_id == self.playing:
+            return self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.path if row is not None else \
                 tr("This track is no longer in the library (its file was deleted or moved away).")
