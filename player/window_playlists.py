@@ -4,6 +4,7 @@ menu. Store failures become a plain message; a file import runs off the UI threa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from core.playlists.formats import export_playlist, import_playlist
 from core.playlists.store import Playlist, Playlists
 from player.models.playlists import tr, track_count
 from player.widgets.playlists import PlaylistsPane, TrackDragSource
+from player.window_browse import PLAYLISTS
 from player.window_menus import add_action
 
 #: Failures a user can meet (the database, a name taken, an unreadable or malformed file).
@@ -59,7 +61,8 @@ class Background(QObject):
                 value, callback = work(), done
             except Exception as error:  # reported in plain words; and the thread must report
                 value, callback = error, failed
-            self._finished.emit(lambda v: (self._stop(), callback(v)), value)
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile: nobody to tell
+                self._finished.emit(lambda v: (self._stop(), callback(v)), value)
 
         threading.Thread(target=call, name="encore-playlist", daemon=True).start()
 
@@ -103,6 +106,8 @@ class WindowPlaylists(QObject):
         p.list.tracksDropped.connect(lambda key, ids: self.add(key, ids))
         p.tracks.moveRequested.connect(lambda positions, to: self._edit("move", positions, to))
         p.tracks.tracksDropped.connect(lambda ids, at: self._edit("add", ids, at))
+        # Playlists made elsewhere (``encore playlist``) show when the tab opens.
+        self.window.pages.tabs.currentChanged.connect(lambda i: i == PLAYLISTS and self.refresh())
         self.window.bridge.trackStarted.connect(lambda item: p.tracks.set_playing(item.track_id))
         self.window.bridge.stateChanged.connect(
             lambda state: state == "stopped" and p.tracks.set_playing(None))

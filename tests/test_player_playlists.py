@@ -158,6 +158,11 @@ def test_create_rename_in_place_and_delete_after_asking(window, qtbot):
     playlists.message.button(QMessageBox.StandardButton.Yes).click()
     assert names(window) == ["Road trip"]
     assert [p.name for p in Playlists(window.backend.store).list()] == ["Road trip"]
+    # One made elsewhere (``encore playlist``) shows when the tab opens again.
+    Playlists(window.backend.store).create("From the command line")
+    window.pages.show_tracks()
+    window.pages.show_playlists()
+    assert names(window) == ["From the command line", "Road trip"]
 
 
 def test_add_to_playlist_from_the_library_browse_and_queue_menus(window, qtbot):
