@@ -113,8 +113,9 @@ class WindowPlaylists(QObject):
             lambda state: state == "stopped" and p.tracks.set_playing(None))
 
     # -- the store, and its failures ------------------------------------------------------------
-    def _call(self, what: str, work: Callable, *args):
-        """``work(*args)``, or ``None`` after telling the user why it failed."""
+    def _call(self, what: str, work: Callable | None, *args):
+        """``work(playlists, *args)`` (``work=None``: the ``Playlists`` store itself), or ``None``
+        after telling the user why it failed (``what``: "rename the playlist"...)."""
         try:
             if self._store is None:
                 self._store = Playlists(self.window.backend.store)
