@@ -4,7 +4,6 @@ from, and Tab moving the focus from pane to pane."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtTest import QTest
@@ -64,8 +63,6 @@ def _pane(window, widget: QWidget) -> str:
                  if pane is widget or pane.isAncestorOf(widget)), "other")
 
 
-@pytest.mark.xfail(strict=True, reason="the track table keeps Tab for its cells: LibraryView must "
-                                       "call table.setTabKeyNavigation(False)")
 def test_tab_moves_the_focus_through_search_tracks_sidebar_queue_and_transport(open_window,
                                                                              album_store,
                                                                              qtbot):

@@ -177,6 +177,7 @@ class BrowserPane(QWidget):
 
     def _track_table(self) -> QTableView:
         table = QTableView(objectName="browseTracks")
+        table.setTabKeyNavigation(False)  # Tab leaves the table for the next pane
         table.setModel(self.tracks)
         table.setAccessibleName(self.tr("Tracks"))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

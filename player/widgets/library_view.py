@@ -105,6 +105,7 @@ class LibraryView(QWidget):
         table = self.table
         table.setModel(self.model)
         table.setSortingEnabled(True)
+        table.setTabKeyNavigation(False)  # Tab moves between panes; arrows move between cells
         table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # library order until a header is clicked
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setAlternatingRowColors(True)

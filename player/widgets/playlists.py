@@ -239,6 +239,7 @@ class PlaylistsPane(QWidget):
 
     def _track_table(self) -> QTableView:
         table = QTableView(objectName="playlistTracks")
+        table.setTabKeyNavigation(False)  # Tab leaves the table for the next pane
         table.setModel(self.tracks)
         table.setAccessibleName(tr("Playlist tracks"))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
