@@ -163,3 +163,11 @@ def test_cli_requires_the_printed_token_off_loopback(env_for_cli, kafka):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_the_top5_is_listed_best_score_first(store):
+    scores = {"a": 0.45, "b": 0.43, "c": 0.40, "d": 0.29, "e": 0.42, "f": 0.99}  # f is 6th: not shown
+    recs = [{"id": i, "path": f"/m/{i}.ogg", "title": i, "score": s, "why": "x"} for i, s in scores.items()]
+    store.save_recommendations("s", {"seed": "a", "ts": 1.0, "computed_at": 1.0, "recommendations": recs})
+    body = create_app(store, None).test_client().get("/api/recommended_songs?session=s").get_json()
+    assert [r["id"] for r in body["recommendations"]] == ["a", "b", "e", "c", "d"]

@@ -74,5 +74,8 @@ def recommendations(store: MongoStore, session_id: str, k: int = TOP_K) -> dict 
     recs = [{"id": r.get("id"), "path": r.get("path"), "title": r.get("title"),
              "artist": r.get("artist"), "album": r.get("album"), "score": r.get("score"),
              "why": r.get("why")} for r in (doc.get("recommendations") or [])[:k]]
+    # The worker's list is in play order (its variety caps may put a 42% after a 29%); a page
+    # that shows scores lists them best first, as the player's sidebar does.
+    recs.sort(key=lambda r: -(r["score"] if isinstance(r["score"], (int, float)) else 0.0))
     return {"session": session_id, "seed": doc.get("seed"), "computed_at": doc.get("computed_at"),
             "recommendations": recs}
