@@ -20,6 +20,8 @@ from core.store.mongo import MongoStore
 #: Journaled: a write acknowledged with ``j=True`` is on disk, and so is everything this server
 #: wrote before it (its journal is sequential), which makes it a barrier for a whole batch.
 JOURNALED = WriteConcern(w=1, j=True)
+#: Ids per ``$in`` query.
+IN_CHUNK = 250
 
 
 def settled_event_ids(store: MongoStore, event_ids: Iterable[str]) -> set[str]:
@@ -31,12 +33,15 @@ def settled_event_ids(store: MongoStore, event_ids: Iterable[str]) -> set[str]:
         If the database is unreachable.
     """
     ids = list(event_ids)
-    if not ids:
-        return set()
-    query = {"event_id": {"$in": ids}}
+    found: set[str] = set()
     try:
-        found = {d["event_id"] for d in store.plays.find(query, {"event_id": 1, "_id": 0})}
-        found |= {d["_id"] for d in store.db.rejected_events.find({"_id": {"$in": ids}}, {"_id": 1})}
+        # In chunks: SecantusDB answers one long $in in quadratic time (5,000 ids: 24 s).
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start:start + IN_CHUNK]
+            found |= {d["event_id"] for d in store.plays.find({"event_id": {"$in": chunk}},
+                                                              {"event_id": 1, "_id": 0})}
+            found |= {d["_id"] for d in store.db.rejected_events.find({"_id": {"$in": chunk}},
+                                                                      {"_id": 1})}
     except PyMongoError as exc:
         raise StoreError(f"database error while reading stored events: {exc}") from exc
     return found
