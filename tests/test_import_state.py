@@ -18,7 +18,9 @@ import pytest
 
 from core.audio.enhance import EnhanceOptions
 from core.errors import ImportLockedError
+from core.features.extract import FEATURES_VERSION
 from core.library.analyse import AnalyseOptions
+from core.library.folders import list_folders
 from core.library.index import SAMPLE_TOTAL, index_library, sample_frames
 from core.library.pipeline import run_import
 
@@ -43,6 +45,16 @@ def test_options_are_part_of_a_files_state(small_library, store, tmp_path):
     os.unlink(paths[0])  # a deleted managed copy is rebuilt
     again = run_import(str(small_library), store, options=copies, jobs=2)
     assert len(again.imported) == 1 and again.unchanged == 3 and os.path.exists(paths[0])
+
+
+def test_tracks_of_an_older_feature_extractor_are_analysed_again(small_library, store):
+    assert len(run_import(str(small_library), store, jobs=2).imported) == 4
+    assert [f.path for f in list_folders(store)] == [os.path.abspath(small_library)]  # remembered
+    store.tracks.update_one({}, {"$set": {"features.version": 1}, "$unset": {"features.timbre_gauss": ""}})
+    again = run_import(str(small_library), store, jobs=2)
+    assert len(again.imported) == 1 and again.unchanged == 3
+    assert all(d["features"]["version"] == FEATURES_VERSION and "timbre_gauss" in d["features"]
+               for d in store.iter_tracks({}, {"features": 1}))
 
 
 def test_the_managed_library_is_not_imported_twice(small_library, store, tmp_path):

@@ -34,7 +34,6 @@ from core.errors import BusError, EventError, StoreError
 from core.library.analyse import AnalyseOptions
 from core.library.discover import Skipped
 from core.library.folders import add_folder
-from core.library.index import index_library
 from core.library.lock import import_lock
 from core.library.pipeline import ImportReport, Progress, files_to_analyse
 from core.store.mongo import MongoStore
@@ -123,6 +122,9 @@ def run_distributed_import(root: str, store: MongoStore, *, bootstrap: str,
                 cancel_import(store, import_id)
             report.cancelled = True
             return report
+        # Here, not at module level: analysis workers import this module and never index.
+        from core.library.index import index_library
+
         report.index = index_library(store, report_progress)
     return report
 

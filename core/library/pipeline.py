@@ -27,8 +27,10 @@ from multiprocessing.context import BaseContext
 import numpy as np
 
 from core.errors import DecodeError
+from core.features.extract import FEATURES_VERSION
 from core.library.analyse import AnalyseOptions, TrackAnalysis, analyse_file
 from core.library.discover import Skipped, discover
+from core.library.folders import add_folder
 from core.library.lock import import_lock
 from core.processes import die_with_parent, keep_freed_memory
 from core.store.mongo import FileState, MongoStore
@@ -96,7 +98,8 @@ def _init_worker() -> None:
 
 
 def _unchanged(path: str, state: FileState | None, key: str) -> bool:
-    if state is None or state.options != key:
+    # A track analysed by an older feature extractor is analysed again (its new fields missing).
+    if state is None or state.options != key or state.features_version != FEATURES_VERSION:
         return False
     try:
         stat = os.stat(path)
@@ -176,6 +179,7 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
     cancel = cancel or threading.Event()
     store.ensure_schema()
     with import_lock(store, cancel):
+        add_folder(store, root, options=options)  # so that a rescan or the watcher follows it
         todo, unchanged, skipped = files_to_analyse(store, root, options)
         report = ImportReport(unchanged=unchanged, skipped=skipped)
         report_progress(0, len(todo), "analysing")
