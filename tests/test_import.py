@@ -49,6 +49,15 @@ def test_import_json_then_recommend(generated_library, env_for_cli, tmp_path):
     assert json.loads(again.stdout)["imported"] == 0
     assert json.loads(again.stdout)["unchanged"] == 16
 
+    (generated_library / "notes.ogg").write_text("not audio")  # the text summary: plain words first
+    try:
+        text = _encore("import", str(generated_library), env=env_for_cli)
+    finally:
+        (generated_library / "notes.ogg").unlink()
+    line = next(x for x in text.stdout.splitlines() if "notes.ogg" in x)
+    assert any(f"notes.ogg: {plain} (not a readable audio file" in line
+               for plain in ("file is damaged (cut short)", "not an audio file")), line
+
 
 def test_recommendations_group_pieces_of_the_same_timbre(tmp_path, store):
     from tests.audio import music_like, write

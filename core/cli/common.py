@@ -92,3 +92,12 @@ def _finite(value):
     if isinstance(value, list | tuple):
         return [_finite(item) for item in value]
     return value
+
+
+def skip_line(path: str, reason: str) -> str:
+    """One skipped file for the terminal: its plain reason first, the technical one after."""
+    from core.library.skip_reasons import plain_reason
+    from core.store.paths import display
+
+    plain, detail = plain_reason(reason), display(reason)
+    return f"  skipped {display(path)}: {plain}" + ("" if plain == detail else f" ({detail})")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.common import cancellable_job, json_text, open_store
+from core.cli.common import cancellable_job, json_text, open_store, skip_line
 from core.config import Config
-from core.store.paths import display
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
@@ -64,7 +63,7 @@ def _print_import_summary(report) -> None:
           f"skipped {len(report.skipped)}" + (" (cancelled: run again to resume)"
                                               if report.cancelled else ""))
     for item in report.skipped:
-        print(f"  skipped {display(item.path)}: {display(item.reason)}")
+        print(skip_line(item.path, item.reason))
     if report.index:
         print(f"clusters: {report.index.get('k')}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.common import cancellable_job, json_text, open_store
+from core.cli.common import cancellable_job, json_text, open_store, skip_line
 from core.config import Config
 from core.store.paths import display
 
@@ -35,7 +35,7 @@ def _print_summary(report) -> None:
     for path in report.removed:
         print(f"  removed {display(path)}")
     for item in report.skipped:
-        print(f"  skipped {display(item.path)}: {display(item.reason)}")
+        print(skip_line(item.path, item.reason))
 
 
 def add_parser(sub) -> None:
