@@ -246,7 +246,7 @@ def test_search_filters_and_headers_sort(make_window, unreachable_bus, qtbot):
 def test_volume_queue_and_geometry_survive_a_restart(make_window, unreachable_bus, qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "restart.ini"), QSettings.Format.IniFormat)
     window = make_window(unreachable_bus, settings=settings)
-    window.resize(720, 520)  # inside the offscreen screen (800x600)
+    window.resize(780, 540)  # inside the offscreen screen (800x600), above the minimum size
     window.transport.volume.setValue(37)
     queued = [window.library.track(r) for r in (5, 2)]
     window.queue.add(t.play_item() for t in queued)
@@ -255,7 +255,7 @@ def test_volume_queue_and_geometry_survive_a_restart(make_window, unreachable_bu
                                                             QSettings.Format.IniFormat))
     assert again.transport.volume.value() == 37
     assert again.bridge.engine.volume == pytest.approx(0.37)
-    assert (again.width(), again.height()) == (720, 520)
+    assert (again.width(), again.height()) == (780, 540)
     qtbot.waitUntil(lambda: [i.track_id for i in again.queue.items()] == [t.id for t in queued])
 
 

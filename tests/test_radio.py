@@ -130,17 +130,20 @@ def test_early_skips_steer_the_next_picks_away(library):
         b_count[kind] = [r["path"].rsplit("/", 2)[1] for r in doc["radio"][:8]].count("b")
     assert b_count["skip"] < b_count["play"]
 
-    # Against the same candidates without the skips, the skipped sound sinks in the ranking.
+    # Against the same candidates without the skips, the skipped sound scores lower (its rank
+    # may not move: with the seed's sound so distinct, b is last either way), the rest does not.
     radio = _radio(store, max_per_album=None, max_per_artist=None)  # order by score alone
     heard = (ids["b0"], ids["b1"])
     skips = [{"type": "skip", "track_id": t, "ts": 5.0, "position_s": 0.5} for t in heard]
 
-    def b_rank(events: list, exclude: tuple) -> float:
+    def scores(events: list, exclude: tuple) -> dict[str, float]:
         plan = radio.plan_view(SessionView(events, [ids["a0"]]), exclude=exclude, top=15)
-        order = [_folder(p) for p in plan.recommendations]
-        return sum(i for i, f in enumerate(order) if f == "b") / order.count("b")
+        return {_folder(p) + p.doc["path"][-5]: p.score for p in plan.recommendations}
 
-    assert b_rank(skips, ()) > b_rank([], heard) + 1
+    skipped, plain = scores(skips, ()), scores([], heard)
+    b_drop = [plain[k] - skipped[k] for k in plain if k[0] == "b"]
+    a_drop = [plain[k] - skipped[k] for k in plain if k[0] == "a"]
+    assert b_drop and min(b_drop) > 0.1 and min(b_drop) > 2 * max(a_drop)
 
 
 def test_a_like_raises_similar_tracks(library):
@@ -149,12 +152,12 @@ def test_a_like_raises_similar_tracks(library):
     events = [{"type": "play", "track_id": ids[t], "ts": float(ts), "position_s": 0.0}
               for t, ts in (("b0", 3), ("c0", 2))]
 
-    def c_rank(liked: set) -> float:
+    def c_score(liked: set) -> float:
         plan = radio.plan_view(SessionView(events, [ids["a0"]], 0.0, liked), count=10, top=15)
-        order = [_folder(p) for p in plan.recommendations]
-        return sum(i for i, f in enumerate(order) if f == "c") / order.count("c")
+        c = [p.score for p in plan.recommendations if _folder(p) == "c"]
+        return sum(c) / len(c)
 
-    assert c_rank({ids["c0"]}) < c_rank(set())
+    assert c_score({ids["c0"]}) > c_score(set()) + 0.03
 
 
 def test_reasons_are_plain_words_with_numbers_in_details(library):
