@@ -35,6 +35,7 @@ from player.models.browse import (
     album_summary,
 )
 from player.resources import icon
+from player.widgets.tables import track_table
 
 HEADER_COVER, GRID_COVER, LIST_COVER = 132, 132, 36
 GRID_CELL = GRID_COVER + 28
@@ -176,19 +177,9 @@ class BrowserPane(QWidget):
         self.tabs.setCurrentIndex(CATEGORIES.index("albums"))
 
     def _track_table(self) -> QTableView:
-        table = QTableView(objectName="browseTracks")
-        table.setTabKeyNavigation(False)  # Tab leaves the table for the next pane
-        table.setModel(self.tracks)
+        table = track_table("browseTracks", self.tracks)
         table.setAccessibleName(self.tr("Tracks"))
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(28)
         header = table.horizontalHeader()
-        header.setHighlightSections(False)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         table.setColumnWidth(0, 52)
         table.setColumnWidth(2, 150)

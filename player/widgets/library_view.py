@@ -8,13 +8,11 @@ from functools import partial
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMenu,
     QTabBar,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +40,7 @@ from player.models.library import (
     LibraryModel,
 )
 from player.resources import icon
+from player.widgets.tables import track_table
 
 #: Column widths in pixels (title and album stretch).
 WIDTHS = {NUMBER: 44, LIKED: 34, ARTIST: 150, ALBUM_ARTIST: 150, YEAR: 58, DISC: 50, GENRE: 80,
@@ -91,7 +90,7 @@ class LibraryView(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=80)
         self._debounce.timeout.connect(lambda: model.set_filter(self.search.text()))
         self.search.textChanged.connect(self._debounce.start)
-        self.table = QTableView(objectName="library")
+        self.table = track_table("library", model)
         self._setup_table()
         top = QHBoxLayout()
         top.addWidget(self.tabs)
@@ -103,20 +102,9 @@ class LibraryView(QWidget):
 
     def _setup_table(self) -> None:
         table = self.table
-        table.setModel(self.model)
         table.setSortingEnabled(True)
-        table.setTabKeyNavigation(False)  # Tab moves between panes; arrows move between cells
         table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # library order until a header is clicked
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        # Fixed row heights: the view never measures 50,000 rows.
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(28)
         header = table.horizontalHeader()
-        header.setHighlightSections(False)
         for column in (TITLE, ALBUM):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         for column, width in WIDTHS.items():

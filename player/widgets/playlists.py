@@ -49,6 +49,7 @@ from player.models.playlists import (
     tr,
     tracks_mime,
 )
+from player.widgets.tables import track_table
 
 WIDTHS = {NUMBER: 44, ARTIST: 170, DURATION: 86}
 #: Height of a playlist's row in the list.
@@ -238,23 +239,13 @@ class PlaylistsPane(QWidget):
         return view
 
     def _track_table(self) -> QTableView:
-        table = QTableView(objectName="playlistTracks")
-        table.setTabKeyNavigation(False)  # Tab leaves the table for the next pane
-        table.setModel(self.tracks)
+        table = track_table("playlistTracks", self.tracks)
         table.setAccessibleName(tr("Playlist tracks"))
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         table.setDefaultDropAction(Qt.DropAction.MoveAction)
         table.setDropIndicatorShown(True)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.verticalHeader().hide()
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(28)
         header = table.horizontalHeader()
-        header.setHighlightSections(False)
         for column in (TITLE, ALBUM):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         for column, width in WIDTHS.items():
