@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from bench.corpus import ensure_corpus, tracks
 from core.config import Config
 from core.library.folders import add_folder
+from core.playlists.store import Playlists
 from player.backend import connect_backend
 from player.main_window import MainWindow
 from player.resources import style_sheet
@@ -138,6 +139,7 @@ def listening_shots(app: QApplication, config: Config) -> None:
     save(window, "player-radio.png")
     save(window, "main-window.png")
     browse_shot(app, window)
+    playlists_shot(app, window)
     settings_shot(app, window)
     item = window.sidebar.list.item(0)
     rect = window.sidebar.list.visualItemRect(item)
@@ -170,6 +172,33 @@ def browse_shot(app: QApplication, window: MainWindow) -> None:
          and browser.covers.is_known(browser.tracks.tracks[0].path, HEADER_COVER))
     pump(app, 0.5)
     save(window, "browse.png")
+    window.pages.show_tracks()
+
+
+def playlists_shot(app: QApplication, window: MainWindow) -> None:
+    """The Playlists tab: a mixed playlist playing, one entry whose file has gone (greyed)."""
+    rows = window.library.visible_tracks()
+    by_album = {name: [r for r in rows if name in r.album or name.lower() in r.path]
+                for name in ("Wesnoth", "Kart", "SuperTux")}
+    wesnoth, kart = by_album["Wesnoth"][:9], by_album["Kart"][:12]
+    tux = [r for r in by_album["SuperTux"] if r not in kart][:7]
+    mix = [wesnoth[2], kart[3], tux[1], wesnoth[5], kart[7], tux[4], wesnoth[0], kart[1], tux[2], wesnoth[7]]
+    made = [window.playlists.create([t.id for t in tracks], name, edit=False)
+            for name, tracks in (("Evening mix", mix), ("Racing", kart),
+                                 ("Wesnoth favourites", wesnoth), ("Calm", tux))]
+    store = Playlists(window.backend.store)
+    # An entry whose track left the library since: it stays in the playlist, greyed.
+    store.collection.update_one({"_id": made[0].id},
+                                {"$push": {"tracks": {"$each": ["0" * 32], "$position": 5}}})
+    window.pages.show_playlists()
+    window.playlists.refresh(made[0].id)
+    window.playlists.play(2)
+    pump(app, 10, until=lambda: window.bridge.current is not None)
+    window.pages.playlists.table.setFocus()
+    pump(app, 2)
+    save(window, "playlists.png")
+    for playlist in made:
+        store.delete(playlist.id)
     window.pages.show_tracks()
 
 
