@@ -97,13 +97,17 @@ class FeatureExtractor:
 
     #: STFT frames computed at once: about 6 s, 2 MB of spectrum.
     FRAMES_PER_BLOCK = 256
+    #: Samples those frames span.
+    SPAN = N_FFT + (FRAMES_PER_BLOCK - 1) * HOP
 
     def __init__(self):
-        # center=True pads the signal with N_FFT // 2 zeros at both ends
-        self._buffer = np.zeros(N_FFT // 2, dtype=np.float32)
+        # filled in place (no concatenation per fed block); center=True pads the signal with
+        # N_FFT // 2 zeros at both ends
+        self._buffer = np.zeros(self.SPAN, dtype=np.float32)
+        self._filled = N_FFT // 2
         self._samples = 0
         self._last_sign = None
-        self._flips = np.empty(0, dtype=np.float32)  # sign changes not yet counted in a hop
+        self._flips = np.empty(0, dtype=bool)  # sign changes not yet counted in a hop
         self._parts: dict[str, list[np.ndarray]] = {key: [] for key in _PER_FRAME}
 
     def feed(self, mono: np.ndarray) -> None:
@@ -113,11 +117,17 @@ class FeatureExtractor:
             return
         self._samples += mono.size
         self._count_crossings(mono)
-        self._buffer = np.concatenate([self._buffer, mono])
-        span = N_FFT + (self.FRAMES_PER_BLOCK - 1) * HOP
-        while self._buffer.size >= span:
-            self._frames(self._buffer[:span])
-            self._buffer = self._buffer[self.FRAMES_PER_BLOCK * HOP :]
+        while mono.size:
+            taken = min(mono.size, self.SPAN - self._filled)
+            self._buffer[self._filled : self._filled + taken] = mono[:taken]
+            self._filled += taken
+            mono = mono[taken:]
+            if self._filled == self.SPAN:
+                self._frames(self._buffer)
+                # the next block's first frames overlap this one's last
+                overlap = self.SPAN - self.FRAMES_PER_BLOCK * HOP
+                self._buffer[:overlap] = self._buffer[-overlap:]
+                self._filled = overlap
 
     def _count_crossings(self, mono: np.ndarray) -> None:
         signs = np.signbit(mono)
@@ -128,8 +138,8 @@ class FeatureExtractor:
             flips = flips[1:]
         self._last_sign = signs[-1:]
         whole = flips.size // HOP * HOP
-        self._parts["crossings"].append(flips[:whole].reshape(-1, HOP).mean(axis=1))
-        self._flips = flips[whole:].astype(np.float32)
+        self._parts["crossings"].append(np.count_nonzero(flips[:whole].reshape(-1, HOP), axis=1) / HOP)
+        self._flips = flips[whole:]
 
     def _frames(self, samples: np.ndarray) -> None:
         magnitude = spectral.stft_magnitude(samples, n_fft=N_FFT, hop=HOP)
@@ -156,10 +166,10 @@ class FeatureExtractor:
         """
         if self._samples < N_FFT:
             raise ValueError(f"signal too short to analyse ({self._samples} samples < {N_FFT})")
-        tail = np.concatenate([self._buffer, np.zeros(N_FFT // 2, dtype=np.float32)])
+        tail = np.concatenate([self._buffer[: self._filled], np.zeros(N_FFT // 2, dtype=np.float32)])
         last = 1 + (tail.size - N_FFT) // HOP
         self._frames(tail[: N_FFT + (last - 1) * HOP])
-        self._buffer = self._buffer[:0]
+        self._filled = 0
         parts = {key: np.hstack(self._parts[key]) for key in _PER_FRAME if key != "crossings"}
         n_frames = parts["mel_db"].shape[1]
         crossings = np.zeros(n_frames, dtype=np.float32)
