@@ -2,7 +2,7 @@
 
 Importing librosa costs an analysis process about 130 MB of resident memory and a second of
 start-up (numba, scipy.stats); the features need only these pieces, which give librosa's numbers
-(``tests/test_stream_features.py`` compares them with librosa itself).
+(``tests/test_features_spectral.py`` compares them with librosa itself).
 """
 
 from __future__ import annotations
