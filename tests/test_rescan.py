@@ -170,3 +170,23 @@ def test_rescan_command_prints_one_json_object(env_for_cli, tmp_path):
     assert encore() == {"imported": [], "removed": [str(root / "song 1.wav")],
                         "moved": [{"from": str(root / "song 0.wav"), "to": renamed}],
                         "skipped": []}
+
+
+def test_a_folder_and_a_skipped_file_whose_names_are_not_utf8_rescan_every_time(store, tmp_path):
+    from core.library.pipeline import run_import
+
+    plain = tmp_path / "cafe"
+    write(plain / "song.wav", music_like(0, seconds=4.0, seed=1), 22050)
+    root = os.fsdecode(os.path.join(os.fsencode(str(tmp_path)), b"caf\xe9"))
+    os.rename(plain, root)
+    bad = os.fsdecode(os.path.join(os.fsencode(root), b"bad\xe9.ogg"))
+    with open(bad, "w") as f:
+        f.write("not audio")
+    report = run_import(root, store, jobs=1)
+    assert len(report.imported) == 1 and [s.path for s in report.skipped] == [bad]
+    assert [f.path for f in list_folders(store)] == [root]  # the real name comes back
+    for _ in range(2):  # the second rescan reads what the first remembered
+        again = rescan(store)
+        assert again.imported == [] and again.removed == []
+        assert [s.path for s in again.skipped] == [bad]
+    assert remove_folder(store, root) and list_folders(store) == []

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from core.audio.enhance import EnhanceOptions
 from core.library.analyse import AnalyseOptions
 from core.store.mongo import MongoStore, _guard
+from core.store.paths import decode_paths, display, encode_paths
 
 COLLECTION = "library_folders"
 
@@ -37,6 +38,11 @@ def _folders(store: MongoStore):
 def _key(path: str | os.PathLike) -> str:
     # The same absolute form as the import's track paths, so folder and track paths compare.
     return os.path.abspath(os.fspath(path))
+
+
+def _id(key: str) -> str:
+    """The document id of a folder: its path, printable when the name is not UTF-8 (BSON)."""
+    return display(key)
 
 
 @_guard("remembering a library folder")
@@ -69,24 +75,24 @@ def add_folder(store: MongoStore, path: str | os.PathLike, *, watch: bool = True
         raise FileNotFoundError(f"folder not found: {key}")
     if not os.path.isdir(key):
         raise NotADirectoryError(f"not a folder: {key}")
-    fresh = {"path": key, "added_at": time.time(), "watch": watch}
+    fresh = encode_paths({"path": key, "added_at": time.time(), "watch": watch})
     update = {"$setOnInsert": fresh | {"options": _options_doc(AnalyseOptions())}}
     if options is not None:
         update = {"$setOnInsert": fresh, "$set": {"options": _options_doc(options)}}
-    _folders(store).update_one({"_id": key}, update, upsert=True)
-    return _as_folder(_folders(store).find_one({"_id": key}))
+    _folders(store).update_one({"_id": _id(key)}, update, upsert=True)
+    return _as_folder(_folders(store).find_one({"_id": _id(key)}))
 
 
 @_guard("forgetting a library folder")
 def remove_folder(store: MongoStore, path: str | os.PathLike) -> bool:
     """Forget a folder; its tracks stay. ``False`` if it was not remembered."""
-    return _folders(store).delete_one({"_id": _key(path)}).deleted_count == 1
+    return _folders(store).delete_one({"_id": _id(_key(path))}).deleted_count == 1
 
 
 @_guard("changing a library folder")
 def set_watch(store: MongoStore, path: str | os.PathLike, watch: bool) -> bool:
     """Turn watching of a remembered folder on or off. ``False`` if it is not remembered."""
-    return _folders(store).update_one({"_id": _key(path)},
+    return _folders(store).update_one({"_id": _id(_key(path))},
                                       {"$set": {"watch": watch}}).matched_count == 1
 
 
@@ -127,6 +133,7 @@ def _options_doc(options: AnalyseOptions) -> dict:
 
 
 def _as_folder(doc: dict) -> LibraryFolder:
+    doc = decode_paths(doc)
     stored = doc.get("options") or {}
     enhance = EnhanceOptions(**stored["enhance"]) if stored.get("enhance") else None
     return LibraryFolder(doc["path"], doc["added_at"], doc["watch"],

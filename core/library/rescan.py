@@ -34,6 +34,7 @@ from core.library.folders import is_inside, list_folders, outermost
 from core.library.pipeline import Progress, options_key, run_import
 from core.similarity.shingles import jaccard
 from core.store.mongo import FileState, MongoStore, _guard
+from core.store.paths import display
 
 DURATION_TOLERANCE_S = 0.5
 SAME_AUDIO_JACCARD = 0.9
@@ -199,10 +200,12 @@ def _remember_skips(store: MongoStore, root: str, skipped: list[Skipped]) -> Non
             continue  # gone: nothing to recognise next time
         if not S_ISREG(stat.st_mode):
             continue
-        docs.append({"_id": track_id(item.path), "folder": root, "size": stat.st_size,
-                     "mtime": stat.st_mtime, "reason": item.reason})
+        # Printable forms: a name that is not UTF-8 cannot be stored as it is (BSON); the id,
+        # a hash of the real path, is what finds the file again.
+        docs.append({"_id": track_id(item.path), "folder": display(root), "size": stat.st_size,
+                     "mtime": stat.st_mtime, "reason": display(item.reason)})
     collection = store.db[SKIPPED_FILES]
-    collection.delete_many({"folder": root})
+    collection.delete_many({"folder": display(root)})
     if docs:
         collection.insert_many(list({d["_id"]: d for d in docs}.values()))
 
