@@ -166,3 +166,20 @@ def test_worker_drops_malformed_and_cancelled_jobs_and_skips_unreadable_files(ka
     finally:
         worker.consumer.close(autocommit=False)
         worker.producer.close()
+
+
+def test_with_no_worker_the_importer_says_so_and_ctrl_c_keeps_it_clean(kafka, store, folder,
+                                                                        monkeypatch, caplog):
+    from core.library import distributed
+
+    monkeypatch.setattr(distributed, "QUIET_NOTICE_S", 0.5)
+    cancel, outcome = threading.Event(), {}
+    coordinator = threading.Thread(target=lambda: outcome.update(report=run_distributed_import(
+        str(folder), store, bootstrap=kafka, cancel=cancel)))
+    with caplog.at_level("WARNING", logger="encore.import"):
+        coordinator.start()
+        assert poll(lambda: "no analysis worker has answered" in caplog.text, 60)
+        cancel.set()  # what Ctrl-C does
+        coordinator.join(60)
+    assert not coordinator.is_alive() and outcome["report"].cancelled
+    assert "encore analysis-worker" in caplog.text and store.count_tracks() == 0

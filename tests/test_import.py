@@ -39,6 +39,12 @@ def test_import_json_then_recommend(generated_library, env_for_cli, tmp_path):
     seeds = [out["tracks"][0]["path"], out["tracks"][5]["id"]]
     rec = _encore("recommend", *seeds, "--json", env=env_for_cli)
     assert rec.returncode == 0, rec.stderr
+    assert _encore("recommend", seeds[0], "--k", "0", env=env_for_cli).returncode == 2
+    # A reader that stops early (`| head -1`): no traceback.
+    piped = subprocess.Popen([sys.executable, "-m", "player.launch", "recommend", *seeds, "--json"],
+                             env=env_for_cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    piped.stdout.close()
+    assert piped.wait(120) == 1 and b"Traceback" not in piped.stderr.read()
     lines = [json.loads(line) for line in rec.stdout.splitlines()]
     assert len(lines) == 2
     for line in lines:

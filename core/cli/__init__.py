@@ -6,6 +6,7 @@ Each subcommand lives in its own module here with ``add_parser(sub)``; ``SUBCOMM
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -64,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EncoreError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
         print(display(f"encore: {exc}"), file=sys.stderr)  # it may name any file
         return 2
+    except BrokenPipeError:
+        # The reader stopped early (`encore recommend ... | head -1`): no traceback. Later
+        # writes (and the interpreter's final flush) go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ def cmd_recommend(args: argparse.Namespace, config: Config) -> int:
     """Run ``encore recommend``: one store connection for every seed."""
     from core.similarity.recommend import Recommender
 
+    if args.k < 1:
+        raise ValueError(f"--k must be at least 1, got {args.k}")
     recommender = Recommender(open_store(config))
     status = 0
     for seed in args.tracks:

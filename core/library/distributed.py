@@ -10,6 +10,7 @@ after the last file.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -39,6 +40,7 @@ from core.library.pipeline import ImportReport, Progress, files_to_analyse
 from core.store.mongo import MongoStore
 
 #: Said on the progress line while no worker has answered for this long.
+log = logging.getLogger("encore.import")
 QUIET_NOTICE_S = 10.0
 
 
@@ -168,8 +170,11 @@ def _collect(bootstrap: str, import_id: str, todo: list[str], report: Distribute
                     last = time.monotonic()
                     progress(len(todo) - len(waiting), len(todo), os.path.basename(result.path))
             if waiting and time.monotonic() - last > QUIET_NOTICE_S:
-                progress(len(todo) - len(waiting), len(todo),
-                         "no analysis worker answers (start `encore analysis-worker`)")
+                progress(len(todo) - len(waiting), len(todo), "waiting for analysis workers")
+                # Also on stderr without a progress bar (scripts, --json): else it looks hung.
+                log.warning("no analysis worker has answered for %.0f s: start `encore "
+                            "analysis-worker` here or on a machine that sees %d waiting files at "
+                            "the same paths (Ctrl-C keeps what is done)", QUIET_NOTICE_S, len(waiting))
                 last = time.monotonic()
     finally:
         consumer.close()
