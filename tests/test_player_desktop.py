@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QApplication
 
 from core.bus.memory import InProcessBus
 from core.config import Config
-from core.library.pipeline import run_import
 from core.playback.playqueue import CONTINUE
 from core.playback.source import PlayItem
 from core.presence import running_players
@@ -37,6 +36,7 @@ from player.window_browse import import_root
 from player.window_desktop import varied
 from tests import test_mpris
 from tests.audio import music_like, write
+from tests.stores import imported_store
 from tests.test_player_faults import launch_player, player_env
 from tests.waiting import wait_for
 
@@ -65,11 +65,8 @@ def album_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def album_store(mongo_uri, album_folder):
-    store = MongoStore(mongo_uri, f"encore_desk_{uuid.uuid4().hex[:8]}")
-    store.ensure_schema()
-    run_import(str(album_folder), store, jobs=1)
-    yield store
-    store.client.drop_database(store.db.name)
+    with imported_store(mongo_uri, album_folder, "encore_desk", jobs=1) as store:
+        yield store
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ XSPF and read it back; play through a playlist, passing over a track that left t
 from __future__ import annotations
 
 import os
-import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,15 +18,14 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QCheckBox, QMessa
 
 from core.bus.memory import InProcessBus
 from core.config import Config
-from core.library.pipeline import run_import
 from core.playback.playqueue import CONTINUE
 from core.playlists.store import Playlists
-from core.store.mongo import MongoStore
 from player.backend import Backend
 from player.main_window import MainWindow
 from player.models.playlists import MISSING_COLOR, tracks_mime
 from player.window_browse import PLAYLISTS
 from tests.audio import music_like, write
+from tests.stores import imported_store
 
 NULL = {"device": "null"}
 #: File name -> title; the last one has a path that is not ASCII.
@@ -50,12 +48,8 @@ def music(tmp_path_factory) -> Path:
 @pytest.fixture
 def library(mongo_uri, music):
     """A fresh database holding the four tracks (a test may delete one)."""
-    store = MongoStore(mongo_uri, f"encore_pl_{uuid.uuid4().hex[:8]}")
-    store.ensure_schema()
-    run_import(str(music), store, jobs=1)
-    yield store
-    store.client.drop_database(store.db.name)
-    store.close()
+    with imported_store(mongo_uri, music, "encore_pl", jobs=1) as store:
+        yield store
 
 
 @pytest.fixture

@@ -16,15 +16,14 @@ from PySide6.QtWidgets import QApplication
 
 from core.bus.outbox import EventPublisher, Outbox
 from core.config import Config
-from core.library.pipeline import run_import
 from core.playback.source import replaygain_factor
-from core.store.mongo import MongoStore
 from core.worker import RecommenderWorker
 from player.backend import Backend
 from player.main_window import MainWindow
 from player.models.library import LOUDNESS, TITLE
 from player.wizard import ImportWizard
 from tests.audio import from_first_sound, music_like, played_frames, sine, write
+from tests.stores import imported_store
 
 NULL = {"device": "null"}
 
@@ -32,11 +31,8 @@ NULL = {"device": "null"}
 @pytest.fixture(scope="module")
 def library(mongo_uri, generated_library):
     """An imported, indexed copy of the generated library (shared by this module's tests)."""
-    store = MongoStore(mongo_uri, f"encore_ui_{uuid.uuid4().hex[:8]}")
-    store.ensure_schema()
-    run_import(str(generated_library), store, jobs=2)
-    yield store
-    store.client.drop_database(store.db.name)
+    with imported_store(mongo_uri, generated_library, "encore_ui") as store:
+        yield store
 
 
 @pytest.fixture
