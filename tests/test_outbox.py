@@ -259,3 +259,24 @@ def test_the_outbox_is_private_to_the_user(tmp_path):
     finally:
         os.umask(previous)
     assert modes and all(mode == 0o600 for mode in modes.values()), modes  # with -wal and -shm
+
+
+
+def test_a_locked_outbox_is_never_taken_for_a_corrupt_one(tmp_path):
+    # Another process holds the database (as two starting at once once did): the opener must
+    # fail and leave it alone, not move a live outbox aside as unreadable.
+    path = tmp_path / "outbox.db"
+    first = Outbox(path)
+    first.append(make_event("play", "t1", "s1"))
+    first.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            Outbox(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("outbox.db.corrupt-*"))
+    assert Outbox(path).backlog().unsent == 1

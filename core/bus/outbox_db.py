@@ -15,6 +15,7 @@ outbox) is moved to the ``quarantine`` table with its reason and logged; deliver
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
@@ -78,6 +79,17 @@ class Backlog:
         return self.unsent + self.unsettled
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an advisory lock on ``lock_path`` (created private to the user) across processes."""
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class Outbox:
     """Events in an SQLite database, shared safely by threads and processes.
 
@@ -92,11 +104,17 @@ class Outbox:
         self.path = Path(path)
         self._lock, self._append_lock = threading.Lock(), threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            self._move_aside(exc)
-            self._db = self._open()
+        # One opener at a time per file: two processes creating the database together see
+        # transient "locked" / "disk I/O" errors, and a live outbox must never be taken for a
+        # corrupt one and moved aside under the other process.
+        with _exclusive(self.path.with_name(f"{self.path.name}.lock")):
+            try:
+                self._db = self._open()
+            except sqlite3.OperationalError:
+                raise  # locked or unreachable, not damaged: keep the file
+            except sqlite3.DatabaseError as exc:  # not a database, malformed, failed check
+                self._move_aside(exc)
+                self._db = self._open()
         # ``append`` (the player's thread) has a connection of its own that never checkpoints:
         # copying the WAL back into the file (with an fsync) is left to the sender's connection,
         # so a publish is one buffered write (p50 0.04 ms) and never waits for the disk.
