@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 
 from core.playback.source import PlayItem, replaygain_factor
-from core.store.mongo import MongoStore
+from core.store.mongo import MongoStore, id_chunks
 from core.store.paths import display
 
 #: Only what a library row shows: features, signatures and shingles stay in the database.
@@ -160,9 +160,8 @@ def flagged_tracks(store: MongoStore, ids: list[str]) -> list[tuple[str, list[st
     """``(path, issues)`` of the given tracks with issues a listener should know about
     (``LISTENER_ISSUES``: clipping, suspected fake lossless, cut short)."""
     out = []
-    for start in range(0, len(ids), 500):
-        for doc in store.iter_tracks({"_id": {"$in": ids[start : start + 500]}},
-                                     {"source_path": 1, "issues": 1}):
+    for chunk in id_chunks(ids):
+        for doc in store.iter_tracks({"_id": {"$in": chunk}}, {"source_path": 1, "issues": 1}):
             shown = listener_issues(doc.get("issues") or ())
             if shown:
                 out.append((doc.get("source_path", doc["_id"]), shown))

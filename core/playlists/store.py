@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
 from core.errors import NotFoundError
-from core.store.mongo import MongoStore, _guard
-
-#: Ids per ``$in`` query: SecantusDB answers one ``$in`` in time quadratic in its length (5,000 ids:
-#: 24 s; 500: 0.19 s), so long lists are asked for in chunks.
-IN_CHUNK = 250
-
-
-def id_chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    """``ids`` in lists of at most ``IN_CHUNK``, for ``{"_id": {"$in": chunk}}`` queries."""
-    ids = list(ids)
-    for start in range(0, len(ids), IN_CHUNK):
-        yield ids[start:start + IN_CHUNK]
+from core.store.mongo import MongoStore, _guard, id_chunks
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,11 @@ from pymongo import WriteConcern
 from pymongo.errors import PyMongoError
 
 from core.errors import StoreError
-from core.store.mongo import MongoStore
+from core.store.mongo import MongoStore, id_chunks
 
 #: Journaled: a write acknowledged with ``j=True`` is on disk, and so is everything this server
 #: wrote before it (its journal is sequential), which makes it a barrier for a whole batch.
 JOURNALED = WriteConcern(w=1, j=True)
-#: Ids per ``$in`` query.
-IN_CHUNK = 250
 
 
 def settled_event_ids(store: MongoStore, event_ids: Iterable[str]) -> set[str]:
@@ -32,12 +30,9 @@ def settled_event_ids(store: MongoStore, event_ids: Iterable[str]) -> set[str]:
     StoreError
         If the database is unreachable.
     """
-    ids = list(event_ids)
     found: set[str] = set()
     try:
-        # In chunks: SecantusDB answers one long $in in quadratic time (5,000 ids: 24 s).
-        for start in range(0, len(ids), IN_CHUNK):
-            chunk = ids[start:start + IN_CHUNK]
+        for chunk in id_chunks(event_ids):
             found |= {d["event_id"] for d in store.plays.find({"event_id": {"$in": chunk}},
                                                               {"event_id": 1, "_id": 0})}
             found |= {d["_id"] for d in store.db.rejected_events.find({"_id": {"$in": chunk}},
