@@ -265,14 +265,21 @@ class Radio:
         sequence = list(history)
         while remaining and len(picked) < count:
             recent = sequence[max(0, len(sequence) - opts.span + 1):]
-            artists, albums = [a for a, _ in recent], [b for _, b in recent]
-            fits = (i for i, (artist, album) in enumerate(keys)
-                    if (opts.max_per_artist is None or artists.count(artist) < opts.max_per_artist)
-                    and (opts.max_per_album is None or albums.count(album) < opts.max_per_album))
+            fits = (i for i, key in enumerate(keys)
+                    if within_caps(key, recent, opts.max_per_artist, opts.max_per_album))
             chosen = next(fits, 0)
             picked.append(remaining.pop(chosen))
             sequence.append(keys.pop(chosen))
         return picked
+
+
+def within_caps(key: tuple[str, str], recent: list[tuple[str, str]], max_per_artist: int | None,
+                max_per_album: int | None) -> bool:
+    """Whether a track of ``key`` (``group_keys``) may follow ``recent`` keys without going over
+    ``max_per_artist`` / ``max_per_album`` of one artist / album (``None``: no cap)."""
+    artist, album = key
+    return ((max_per_artist is None or sum(a == artist for a, _ in recent) < max_per_artist)
+            and (max_per_album is None or sum(b == album for _, b in recent) < max_per_album))
 
 
 def _depth(count: int) -> int:
