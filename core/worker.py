@@ -2,7 +2,8 @@
 
 Per event: validate (malformed ones go to the dead-letter topic with the reason), hand it to
 ``recommend_for_event`` (which records the play idempotently under its ``event_id`` and stores
-the session's next tracks), and publish the result keyed by session. A batch's offsets are
+the session's next tracks), which publishes the result keyed by session as soon as it is
+computed (the stored copy and the play counter are written after it). A batch's offsets are
 committed only after
 
 - every result and dead letter it produced was acknowledged by Kafka (a failed send means no
@@ -185,7 +186,10 @@ class RecommenderWorker:
             self._dead_letter(value, key, str(exc))
             return None
         try:
-            doc = recommend_for_event(self.store, self.recommender, event, k=self.k)
+            # Published as soon as it is computed; the writes that follow it are done before
+            # the batch is committed all the same.
+            doc = recommend_for_event(self.store, self.recommender, event, k=self.k,
+                                      on_answer=lambda answer: self._publish(event, answer))
         except StoreError:
             raise
         except NotFoundError as exc:
@@ -195,16 +199,14 @@ class RecommenderWorker:
             reason = f"worker error: {exc!r}"
         else:
             self.processed += 1
-            self._publish(event, doc)
             return doc
         record_rejected(self.store, event.event_id, reason)  # its sender may stop re-sending
         self._dead_letter(value, key, reason)
         return None
 
-    def _publish(self, event: PlayEvent, doc: dict | None) -> None:
-        if doc is not None:
-            self._sends.append(self.producer.send(
-                RECOMMENDATIONS, key=event.session_id.encode(), value=json.dumps(doc).encode()))
+    def _publish(self, event: PlayEvent, doc: dict) -> None:
+        self._sends.append(self.producer.send(
+            RECOMMENDATIONS, key=event.session_id.encode(), value=json.dumps(doc).encode()))
 
     def _dead_letter(self, value: bytes | None, key: bytes | None, reason: str) -> None:
         log.warning("dead-lettering event: %s", reason)

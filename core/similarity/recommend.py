@@ -104,6 +104,9 @@ class Recommender:
         One answer may search around several tracks; without this each search would ask the
         database again whether the library changed (two round trips each).
         """
+        if self._pinned:  # nested in another snapshot: that one has checked
+            yield
+            return
         self._sync_cache()
         self._clustering()
         self._pinned = True
@@ -196,11 +199,14 @@ class Recommender:
                     found.setdefault(doc["_id"], doc)
 
         bands, cluster = seed.get("lsh") or [], seed.get("cluster")
-        if bands:
-            take(self._docs(self.store.lsh_matches(bands)))
+        matches = self.store.lsh_matches(bands) if bands else []
+        # The cluster is read before the collisions' documents, most of which are its members:
+        # read after, they would cost a second, slow $in query for documents it brings anyway.
+        members = [] if cluster is None else self._cluster_docs(cluster)
+        take(self._docs(matches))
         if cluster is None:
             return list(found.values())
-        take(self._cluster_docs(cluster))
+        take(members)
         probes = 2
         while len(found) < min(minimum or self.min_candidates, limit):
             wider = self._nearest_clusters(cluster, probes)
@@ -210,6 +216,12 @@ class Recommender:
                 break
             probes *= 2
         return list(found.values())
+
+    def cached(self, track_id: str) -> dict | None:
+        """A track's candidate document if one is cached for the current library generation
+        (read with ``CANDIDATE_FIELDS``), else ``None``; costs no query inside ``snapshot``."""
+        self._sync_cache()
+        return self._by_id.get(track_id)
 
     def seed(self, key: str) -> dict:
         """Look up a seed by id or path.

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 
 from core.events import PlayEvent
 from core.similarity.radio import Plan, Radio, RadioOptions
 from core.similarity.recommend import Recommender, require_indexed
 from core.store.mongo import MongoStore
-from core.store.session_state import session_state
+from core.store.session_state import LISTENED, session_state
 
 #: Which process computed a result: lets operators (and tests) see how a group shares the work.
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -23,11 +24,13 @@ ANSWERED = frozenset({"play", "skip", "like", "seed"})
 
 
 def recommend_for_event(store: MongoStore, recommender: Recommender, event: PlayEvent, *,
-                        k: int = 5, options: RadioOptions | None = None) -> dict | None:
+                        k: int = 5, options: RadioOptions | None = None,
+                        on_answer: Callable[[dict], None] | None = None) -> dict | None:
     """Record an event and store the session's next tracks; the transport-free core of the worker.
 
     Every event is stored once (a re-delivered one changes nothing); play and skip counters,
-    likes and the session's seeds follow from it.
+    likes and the session's seeds follow from it. The library generation and clustering are
+    checked once for the whole event.
 
     Parameters
     ----------
@@ -40,6 +43,9 @@ def recommend_for_event(store: MongoStore, recommender: Recommender, event: Play
         Fewest recommendations to compute (``TOP`` are stored).
     options : RadioOptions, optional
         How the radio weighs the session and keeps variety.
+    on_answer : callable, optional
+        Called with the answer as soon as it is computed, before the writes nothing in it
+        depends on (the stored copy, the play counter): the worker publishes it there.
 
     Returns
     -------
@@ -55,16 +61,25 @@ def recommend_for_event(store: MongoStore, recommender: Recommender, event: Play
     StoreError
         If the database is unreachable.
     """
-    track = store.get_track(event.track_id, {"indexed": 1, "path": 1})
-    if event.type in ("play", "seed"):
-        require_indexed(track)
-    session_state(store).record(event)
-    if event.type not in ANSWERED:
-        return None
-    doc = {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
-           "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
-           **plan_session(store, recommender, event.session_id, k=k, options=options)}
-    store.save_recommendations(event.session_id, doc)
+    state = session_state(store)
+    with recommender.snapshot():
+        track = (recommender.cached(event.track_id)
+                 or store.get_track(event.track_id, {"indexed": 1, "path": 1}))
+        if event.type in ("play", "seed"):
+            require_indexed(track)
+        state.record(event, count=False)
+        doc = None
+        if event.type in ANSWERED:
+            doc = {"session_id": event.session_id, "seed": event.track_id,
+                   "event_id": event.event_id, "ts": event.ts, "computed_at": time.time(),
+                   "computed_by": WORKER_ID,
+                   **plan_session(store, recommender, event.session_id, k=k, options=options)}
+    if doc is not None:
+        if on_answer is not None:
+            on_answer(doc)
+        store.save_recommendations(event.session_id, doc)
+    if event.type in LISTENED:
+        state.count(event)
     return doc
 
 
