@@ -25,6 +25,7 @@ import threading
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from core.bus.clients import Backoff, close_quietly, new_producer
@@ -179,6 +180,8 @@ class RecommenderWorker:
         ------
         StoreError
             If the database is unreachable (the caller retries; nothing is committed).
+        BusError
+            If the answer cannot be handed to Kafka (the worker reconnects; nothing is committed).
         """
         try:
             event = parse_event(value)
@@ -190,7 +193,7 @@ class RecommenderWorker:
             # the batch is committed all the same.
             doc = recommend_for_event(self.store, self.recommender, event, k=self.k,
                                       on_answer=lambda answer: self._publish(event, answer))
-        except StoreError:
+        except (StoreError, BusError):  # the batch is read again, nothing is set aside
             raise
         except NotFoundError as exc:
             reason = str(exc)
@@ -205,8 +208,11 @@ class RecommenderWorker:
         return None
 
     def _publish(self, event: PlayEvent, doc: dict) -> None:
-        self._sends.append(self.producer.send(
-            RECOMMENDATIONS, key=event.session_id.encode(), value=json.dumps(doc).encode()))
+        try:
+            self._sends.append(self.producer.send(
+                RECOMMENDATIONS, key=event.session_id.encode(), value=json.dumps(doc).encode()))
+        except KafkaError as exc:  # a Kafka failure, not the event's: it must not be set aside
+            raise BusError(f"cannot publish the answer to {event.event_id}: {exc!r}") from exc
 
     def _dead_letter(self, value: bytes | None, key: bytes | None, reason: str) -> None:
         log.warning("dead-lettering event: %s", reason)

@@ -1,18 +1,20 @@
-"""The worker's caches across events: a warm recommender answers from memory what did not change,
+"""The worker's per-event shortcuts: a warm recommender answers from memory what did not change
 and forgets it when an import or rescan changes the library (a stale cache would answer with, or
-for, tracks that are gone)."""
+for, tracks that are gone); a play is answered before it is stored, from the same session view,
+and stored whatever happens to the answer."""
 
 import shutil
 from pathlib import Path
 
 import pytest
 
-from core.errors import NotFoundError
+from core.errors import BusError, NotFoundError
 from core.events import PlayEvent
 from core.library.pipeline import run_import
 from core.library.rescan import rescan
 from core.similarity.recommend import Recommender
 from core.similarity.session import recommend_for_event
+from core.store.session_state import session_state
 
 
 @pytest.fixture
@@ -57,3 +59,30 @@ def test_answers_of_a_warm_recommender_equal_a_fresh_ones(copied_library, store)
         assert _ids(cached) == _ids(fresh)
         assert [r["score"] for r in cached["recommendations"]] == [
             r["score"] for r in fresh["recommendations"]]
+
+
+def test_a_view_with_a_pending_play_is_the_view_once_it_is_stored(store):
+    state = session_state(store)
+    for ts, kind, track in [(1.0, "seed", "a"), (2.0, "play", "b"), (4.0, "skip", "c")]:
+        state.record(PlayEvent(kind, track, "s1", ts, 5.0))
+    late = PlayEvent("play", "d", "s1", 3.0, 7.0)  # arrives after a newer event
+    tie = PlayEvent("skip", "e", "s1", 4.0, 1.0)
+    for pending in (late, tie):
+        before = state.view("s1", pending=pending)
+        state.record(pending)
+        assert before == state.view("s1") == state.view("s1", pending=pending)  # re-delivered
+    assert state.view("s1", limit=2, pending=PlayEvent("play", "f", "s1", 0.5)) == state.view(
+        "s1", limit=2)  # older than the whole window: not in it
+
+
+def test_a_play_whose_answer_cannot_be_handed_on_is_stored_all_the_same(copied_library, store):
+    track = next(store.iter_tracks({}, {"_id": 1}))["_id"]
+    play = PlayEvent("play", track, "s1", 1.0)
+
+    def fail(answer):
+        raise BusError("broker gone")
+
+    with pytest.raises(BusError):
+        recommend_for_event(store, Recommender(store), play, on_answer=fail)
+    assert store.plays.count_documents({"event_id": play.event_id}) == 1
+    assert session_state(store).counters([track])[track]["plays"] == 1

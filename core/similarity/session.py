@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 
 from core.events import PlayEvent
-from core.similarity.radio import Plan, Radio, RadioOptions
+from core.similarity.radio import HISTORY, Plan, Radio, RadioOptions
 from core.similarity.recommend import Recommender, require_indexed
 from core.store.mongo import MongoStore
-from core.store.session_state import LISTENED, session_state
+from core.store.session_state import LISTENED, SessionState, SessionView, session_state
 
 #: Which process computed a result: lets operators (and tests) see how a group shares the work.
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -62,25 +62,40 @@ def recommend_for_event(store: MongoStore, recommender: Recommender, event: Play
         If the database is unreachable.
     """
     state = session_state(store)
+    # A play or skip changes nothing in its answer but the session's history, which the answer
+    # reads with the event added in memory: it is stored (a journaled write) and counted after
+    # the answer is out. A like or seed changes likes or seeds: it is applied first.
+    pending = event if event.type in LISTENED else None
     with recommender.snapshot():
         track = (recommender.cached(event.track_id)
                  or store.get_track(event.track_id, {"indexed": 1, "path": 1}))
         if event.type in ("play", "seed"):
             require_indexed(track)
-        state.record(event, count=False)
-        doc = None
-        if event.type in ANSWERED:
-            doc = {"session_id": event.session_id, "seed": event.track_id,
-                   "event_id": event.event_id, "ts": event.ts, "computed_at": time.time(),
-                   "computed_by": WORKER_ID,
-                   **plan_session(store, recommender, event.session_id, k=k, options=options)}
+        if pending is None:
+            state.record(event)
+        try:
+            doc = (_answer(store, recommender, event, pending, k=k, options=options)
+                   if event.type in ANSWERED else None)
+            if doc is not None and on_answer is not None:
+                on_answer(doc)
+        except Exception:
+            if pending is not None:
+                state.record(pending)  # no answer went out, but the play is not lost
+            raise
+    if pending is not None:
+        state.record(pending)
     if doc is not None:
-        if on_answer is not None:
-            on_answer(doc)
         store.save_recommendations(event.session_id, doc)
-    if event.type in LISTENED:
-        state.count(event)
     return doc
+
+
+def _answer(store: MongoStore, recommender: Recommender, event: PlayEvent,
+            pending: PlayEvent | None, *, k: int, options: RadioOptions | None) -> dict:
+    """The answer document to ``event`` (``pending``: not stored yet)."""
+    view = session_state(store).view(event.session_id, HISTORY, pending=pending)
+    return {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
+            "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
+            **_plan(recommender, session_state(store), view, k=k, options=options)}
 
 
 def plan_session(store: MongoStore, recommender: Recommender, session_id: str, *,
@@ -105,9 +120,18 @@ def plan_session(store: MongoStore, recommender: Recommender, session_id: str, *
         ``{"recommendations": [...up to TOP...], "radio": [...up to RADIO_AHEAD...]}``, entries
         ``{id, path, title, artist, album, score, why, details}``.
     """
+    state = session_state(store)
+    return _plan(recommender, state, state.view(session_id, HISTORY), exclude=exclude, k=k,
+                 options=options)
+
+
+def _plan(recommender: Recommender, state: SessionState, view: SessionView, *,
+          exclude: tuple[str, ...] = (), k: int, options: RadioOptions | None
+          ) -> dict[str, list[dict]]:
+    """``plan_session`` of a session already read."""
     with recommender.snapshot():
-        plan = Radio(recommender, session_state(store), options).plan(
-            session_id, exclude=exclude, count=RADIO_AHEAD, top=max(k, TOP))
+        plan = Radio(recommender, state, options).plan_view(
+            view, exclude=exclude, count=RADIO_AHEAD, top=max(k, TOP))
     return _entries(recommender, plan)
 
 

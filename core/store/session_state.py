@@ -161,14 +161,27 @@ class SessionState:
         self.sessions.update_one({"_id": event.session_id}, update, upsert=True)
 
     @_guard("reading a session")
-    def view(self, session_id: str, limit: int = 200) -> SessionView:
-        """The session's latest ``limit`` events and its seeds."""
+    def view(self, session_id: str, limit: int = 200, *,
+             pending: PlayEvent | None = None) -> SessionView:
+        """The session's latest ``limit`` events and its seeds.
+
+        Parameters
+        ----------
+        session_id : str
+        limit : int
+        pending : PlayEvent, optional
+            A play or skip of the session that may not be stored yet: the view is the one its
+            storing gives (the worker answers before it waits for that journaled write).
+        """
+        fields = {"_id": 0, "type": 1, "track_id": 1, "ts": 1, "position_s": 1}
         events = list(self.store.plays.find(
-            {"session_id": session_id}, {"_id": 0, "type": 1, "track_id": 1, "ts": 1, "position_s": 1},
+            {"session_id": session_id}, fields | ({"event_id": 1} if pending else {}),
             sort=[("ts", DESCENDING)], limit=limit))
         # Seeds come only from the session's seed events: a history read whole (shorter than
         # ``limit``) without one has none, and needs no second query (a fresh session's case).
         seedless = len(events) < limit and not any(e["type"] == "seed" for e in events)
+        if pending is not None:
+            events = _with_pending(events, pending, limit)
         doc = {} if seedless else self.sessions.find_one({"_id": session_id}) or {}
         seeds = list(doc.get("seeds") or [])
         liked = self.liked(seeds + [e["track_id"] for e in events])
@@ -199,3 +212,18 @@ class SessionState:
         (the Recently played view)."""
         return list(self.stats.find({"last_played": {"$exists": True}},
                                     sort=[("last_played", DESCENDING)], limit=limit))
+
+
+def _with_pending(events: list[dict], pending: PlayEvent, limit: int) -> list[dict]:
+    """``events`` (newest first, with their ``event_id``) as they are once ``pending`` is stored:
+    in its place by time, after stored events of the same time, unless it is among them."""
+    if pending.type not in LISTENED:
+        raise ValueError(f"only a play or skip can be pending, not a {pending.type!r}")
+    stored = [e.pop("event_id", None) for e in events]
+    if pending.event_id in stored:  # a re-delivery
+        return events
+    at = next((i for i, e in enumerate(events) if e["ts"] < pending.ts), len(events))
+    doc = {"type": pending.type, "track_id": pending.track_id, "ts": pending.ts,
+           "position_s": pending.position_s}
+    events.insert(at, doc)
+    return events[:limit]
