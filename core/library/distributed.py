@@ -36,7 +36,13 @@ from core.library.analyse import AnalyseOptions
 from core.library.discover import Skipped
 from core.library.folders import add_folder
 from core.library.lock import import_lock
-from core.library.pipeline import ImportReport, Progress, files_to_analyse
+from core.library.pipeline import (
+    ImportReport,
+    Progress,
+    files_to_analyse,
+    index_after_import,
+    load_index_modules,
+)
 from core.store.mongo import MongoStore
 
 #: Said on the progress line while no worker has answered for this long.
@@ -118,16 +124,14 @@ def run_distributed_import(root: str, store: MongoStore, *, bootstrap: str,
         if todo:
             import_id = uuid.uuid4().hex
             _publish_jobs(bootstrap, import_id, todo, options)
+            load_index_modules()  # while the workers analyse, not after the last file
             _collect(bootstrap, import_id, todo, report, report_progress, cancel)
         if cancel.is_set():
             if todo:
                 cancel_import(store, import_id)
             report.cancelled = True
             return report
-        # Here, not at module level: analysis workers import this module and never index.
-        from core.library.index import index_library
-
-        report.index = index_library(store, report_progress)
+        report.index = index_after_import(store, report_progress)
     return report
 
 
