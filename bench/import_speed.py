@@ -11,7 +11,7 @@ For each: tracks/s (wall), CPU seconds per minute of audio (every process), and 
 peak resident memory of one process, and the machine's load average (1 min) right after the
 run (the machine is shared: it says how much of it the run had). Then the import's time split by
 stage, from a profiled in-process import (worker stages as the workers time them, the rest from
-cProfile, CPU time).
+cProfile, CPU time of every thread), and the wall time from the last file's result to the end.
 
 Usage: python bench/import_speed.py [--every N]   (default: every 4th track of the corpus)
 """
@@ -50,6 +50,10 @@ MAIN_STAGES = {
         "put_model", "bump_generation")],
 }
 WORKER_STAGES = ("decode", "tags", "quality", "loudness", "features")
+#: Progress messages of the library-wide index (every other message is an analysed file's).
+INDEX_MESSAGES = ("learning audio words", "shingles and MinHash", "clustering", "neighbour scales")
+#: The serial part after the last file's result, in wall seconds (the profiler's share included).
+TAIL = "after the last file's result (wall s)"
 
 
 def peak_rss_mb() -> float:
@@ -132,15 +136,24 @@ def stage_split(folder: Path, uri: str, jobs: int) -> dict[str, float]:
     from core.store.mongo import MongoStore
 
     store = MongoStore(uri, f"bench_split_{os.getpid()}", timeout_ms=20000)
+    last_file = [0.0]
+
+    def progress(done: int, total: int, message: str) -> None:
+        if message not in INDEX_MESSAGES:
+            last_file[0] = time.perf_counter()
+
     profile = cProfile.Profile(time.process_time)  # CPU: wall time would measure the neighbours
     # spawn: forked workers would inherit the profiler and run several times slower
-    report = profile.runcall(run_import, str(folder), store, jobs=jobs, mp_context="spawn")
+    report = profile.runcall(run_import, str(folder), store, jobs=jobs, mp_context="spawn",
+                             progress=progress)
+    tail = time.perf_counter() - last_file[0]
     stats = pstats.Stats(profile).stats
     split = {"process start-up (one process)": start_up_s()}
     split.update({f"{stage} (workers)": report.timings.get(stage, 0.0) for stage in WORKER_STAGES})
     for stage, functions in MAIN_STAGES.items():
         split[stage] = sum(cumulative for (file, _, name), (_, _, _, cumulative, _) in stats.items()
                            if (Path(file).name, name) in functions)
+    split[TAIL] = tail
     store.client.drop_database(store.db.name)
     return split
 
