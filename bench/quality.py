@@ -9,7 +9,10 @@ database (one with tags, one with every tag stripped); the peers analyse the sam
 - the levers of issue 13, each scored on the same candidates as Encore: per-track Gaussians
   (over the stored segment frames, or over STFT-frame MFCC, a cheap new feature) compared by
   symmetric KL or Jensen-Shannon, hubness reduction (mutual proximity, local scaling), segment
-  best match, rhythm and loudness-contour profiles, blended with the shingles;
+  best match, rhythm and loudness-contour profiles, blended with the shingles; and components
+  added to the shipped blend: block-level patterns of the mel spectrogram (fluctuation, spectral
+  and correlation patterns, ``bench/block_patterns.py``), a Gaussian over MFCC with their deltas,
+  and the production measures the import stores (loudness, loudness range, peak-to-loudness);
 - the shipped default, ``Recommender.rank`` through the store: ``core.similarity.audio_score``
   with its fixed weights on the models the import and the index stored.
 
@@ -18,7 +21,7 @@ Every constant (blend weights) is chosen twice: on the whole corpus, and leave-o
 under constants chosen without its package).
 
 Decoded-audio analyses are cached per file under ``~/.cache/encore-quality`` (Musly tracks,
-frame-MFCC Gaussians, profiles), so reruns decode nothing.
+frame-MFCC Gaussians, profiles, block-level patterns), so reruns decode nothing.
 
 Usage: python bench/quality.py   (imports the corpus into the benchmark databases on first run)
 """
@@ -37,6 +40,7 @@ import soxr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import block_patterns
 from bench.corpus import ensure_corpus, labels, stripped_copy, tracks
 from core.audio import decode
 from core.config import Config
@@ -119,13 +123,12 @@ def _excerpt(mono: np.ndarray, seconds: float = 30.0) -> np.ndarray:
     return mono[start:start + length]
 
 
-def _frame_mfcc(mono: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """STFT-frame MFCC and onset strength exactly as the import's extractor computes them.
+def _mel_db(mono: np.ndarray) -> np.ndarray:
+    """Mel spectrogram (dB, floored 80 dB under its peak) exactly as the import's extractor's.
 
     Returns
     -------
-    mfcc : np.ndarray [shape=(N_MFCC, t)]
-    onset : np.ndarray [shape=(t,)]
+    np.ndarray [shape=(N_MELS, t)]
     """
     padded = np.pad(mono[: MAX_ANALYSIS_S * SR], N_FFT // 2)
     frames = 1 + (len(padded) - N_FFT) // HOP
@@ -136,19 +139,34 @@ def _frame_mfcc(mono: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                                             n_fft=N_FFT, hop=HOP)
         mel.append(10 * np.log10(np.maximum(_MEL @ magnitude**2, 1e-10)))
     mel_db = np.hstack(mel)
-    mel_db = np.maximum(mel_db, mel_db.max() - 80.0)
+    return np.maximum(mel_db, mel_db.max() - 80.0)
+
+
+def _frame_mfcc(mel_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """STFT-frame MFCC and onset strength exactly as the import's extractor computes them.
+
+    Returns
+    -------
+    mfcc : np.ndarray [shape=(N_MFCC, t)]
+    onset : np.ndarray [shape=(t,)]
+    """
     return (spectral.mfcc(mel_db, n_mfcc=N_MFCC),
             spectral.onset_strength(mel_db, n_fft=N_FFT, hop=HOP))
 
 
-def _analyse_audio(path: Path, target: Path) -> None:
+def _mono(path: Path) -> np.ndarray:
+    """The file decoded, mixed to mono and resampled to the analysis rate."""
     y, sr = decode.read(path)
-    mono = soxr.resample(y.mean(axis=1), sr, SR, quality="MQ").astype(np.float32)
+    return soxr.resample(y.mean(axis=1), sr, SR, quality="MQ").astype(np.float32)
+
+
+def _analyse_audio(path: Path, target: Path) -> None:
+    mono = _mono(path)
     box = _jukebox()
     musly = {name: np.frombuffer(box.serialize_track(box.track_from_audiodata(part.tolist())),
                                  np.uint8) for name, part in (("musly_whole", mono),
                                                               ("musly_30s", _excerpt(mono)))}
-    mfcc, onset = _frame_mfcc(mono)
+    mfcc, onset = _frame_mfcc(_mel_db(mono))
     mean, cov = timbre_gauss.fit(mfcc.T)
     target.parent.mkdir(parents=True, exist_ok=True)
     np.savez(target, mfcc_mean=mean, mfcc_cov=cov, rhythm=profiles.rhythm(onset),
@@ -156,16 +174,25 @@ def _analyse_audio(path: Path, target: Path) -> None:
 
 
 def audio_inputs(paths: list[Path]) -> dict[str, dict[str, np.ndarray]]:
-    """Per file (cached): Musly tracks, frame-MFCC Gaussian, rhythm and loudness profiles."""
+    """Per file (cached): Musly tracks, frame-MFCC Gaussian, rhythm and loudness profiles, and
+    the block-level patterns (``bench/block_patterns.py``)."""
     out = {}
     for done, path in enumerate(paths):
-        target = AUDIO_CACHE / "audio" / f"{key_of(str(path))}.npz"
-        if not target.exists():
-            print(f"  analysing audio {done + 1}/{len(paths)}: {path.name}", file=sys.stderr)
-            _analyse_audio(path, target)
-        with np.load(target) as cached:
-            out[key_of(str(path))] = dict(cached)
+        cached = {}
+        for kind, analyse in (("audio", _analyse_audio), ("patterns", _analyse_patterns)):
+            target = AUDIO_CACHE / kind / f"{key_of(str(path))}.npz"
+            if not target.exists():
+                print(f"  analysing {kind} {done + 1}/{len(paths)}: {path.name}", file=sys.stderr)
+                analyse(path, target)
+            with np.load(target) as stored:
+                cached |= dict(stored)
+        out[key_of(str(path))] = cached
     return out
+
+
+def _analyse_patterns(path: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(target, **block_patterns.all_patterns(_mel_db(_mono(path))))
 
 
 def bliss_vectors(paths: list[Path]) -> dict[str, np.ndarray]:
@@ -190,7 +217,8 @@ def bliss_vectors(paths: list[Path]) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------- what the import stored
 
 LIBRARY_FIELDS = {"source_path": 1, "path": 1, "original_path": 1, "artist": 1, "cluster": 1,
-                  "lsh": 1, "shingles": 1, "features.vector": 1, "duration_s": 1, "indexed": 1}
+                  "lsh": 1, "shingles": 1, "features.vector": 1, "duration_s": 1, "indexed": 1,
+                  "loudness": 1, "quality.true_peak_dbtp": 1}
 
 
 @dataclass
@@ -318,8 +346,33 @@ def components(lib: Library, audio: dict[str, dict]) -> dict[str, np.ndarray]:
             "segment best match": best_match(lib),
             "rhythm": euclidean(np.vstack([a["rhythm"] for a in pick])),
             "musly whole": musly_distances([a["musly_whole"] for a in pick]),
-            "musly 30s": musly_distances([a["musly_30s"] for a in pick])}
+            "musly 30s": musly_distances([a["musly_30s"] for a in pick]),
+            "fluctuation pattern": euclidean(np.vstack([a["fluctuation"] for a in pick])),
+            "spectral pattern": euclidean(np.vstack([a["spectral_pattern"] for a in pick]),
+                                          standardise=False),
+            "correlation pattern": euclidean(np.vstack([a["correlation_pattern"] for a in pick]),
+                                             standardise=False),
+            "frame-MFCC+delta JS": timbre_gauss.pairwise(
+                timbre_gauss.stack(np.vstack([a["delta_mean"] for a in pick]),
+                                   np.stack([a["delta_cov"] for a in pick])),
+                timbre_gauss.jensen_shannon),
+            "production": euclidean(production(lib.docs))}
     return dist
+
+
+def production(docs: list[dict]) -> np.ndarray:
+    """Integrated loudness, loudness range and peak-to-loudness ratio, as the import measured.
+
+    Returns
+    -------
+    np.ndarray [shape=(n, 3)]
+    """
+    def row(doc: dict) -> list[float]:
+        lufs = doc["loudness"].get("integrated_lufs") or -70.0
+        return [lufs, doc["loudness"].get("range_lu") or 0.0,
+                (doc["quality"].get("true_peak_dbtp") or 0.0) - lufs]
+
+    return np.array([row(d) for d in docs])
 
 
 def euclidean(vectors: np.ndarray, *, standardise: bool = True) -> np.ndarray:
@@ -462,6 +515,11 @@ ALONE = {"segment Gaussian JS (LS), all tracks": ("segment JS", "ls"),
          "frame-MFCC Gaussian JS (LS), all tracks": ("frame-MFCC JS", "ls")}
 #: The lever whose leave-one-package-out choice fixed ``audio_score.WEIGHTS``.
 WINNER = "J + cosine + frame-MFCC JS + loudness (LS)"
+#: Components added to the default blend (``WINNER`` at ``audio_score.WEIGHTS``), locally
+#: scaled; the weight of the addition is chosen on a 0.05 grid.
+ADDED = {f"default + {name} (LS)": name
+         for name in ("fluctuation pattern", "spectral pattern", "correlation pattern",
+                      "frame-MFCC+delta JS", "production", "rhythm", "segment best match")}
 
 
 def fixed(truth: Truth, top: np.ndarray) -> dict:
@@ -496,6 +554,11 @@ def evaluate(lib: Library, truth: Truth, audio: dict, bliss: dict) -> dict:
     for name, spec in LEVERS.items():
         parts = [similarity(c, dist[c], t) for c, t in spec]
         table[name] = blend(truth, parts, lib.allowed)
+    # WEIGHTS lists the winner's components in the same order
+    default = sum(w * similarity(c, dist[c], t)
+                  for w, (c, t) in zip(audio_score.WEIGHTS.values(), LEVERS[WINNER], strict=True))
+    for name, c in ADDED.items():
+        table[name] = blend(truth, [default, similarity(c, dist[c], "ls")], lib.allowed)
     for name, (c, t) in ALONE.items():
         table[name] = fixed(truth, top_k(similarity(c, dist[c], t)))
     # its weights were chosen on this corpus: the held-out figure is its lever's
