@@ -2,8 +2,8 @@
 
 The recommender and the radio compare many candidates with one or more reference tracks. Doing
 it pair by pair (``np.intersect1d`` per candidate) costs ~50 µs a pair; here every candidate's
-shingles sit in one array, so a reference's exact Jaccard with the whole pool is one
-``searchsorted`` and one ``bincount``, and its timbre cosine one matrix-vector product.
+shingles sit in one array, so a reference's exact Jaccard with the whole pool is one hash-table
+lookup (``members``) and one ``bincount``, and its timbre cosine one matrix-vector product.
 
 Scores are the audio-only scorer's (``audio_score``: shingles blended with locally scaled timbre
 cosine, frame-MFCC Gaussian divergence and loudness contour) when the reference and every
@@ -27,6 +27,8 @@ SHINGLE_WEIGHT = 0.35
 #: Above this similarity, with the same duration, two tracks are copies of one recording.
 DUPLICATE_JACCARD = 0.9
 DUPLICATE_SECONDS = 1.0
+#: 2^64 / golden ratio: the multiplier of Fibonacci hashing.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def shingles_of(doc: dict) -> np.ndarray:
@@ -44,6 +46,42 @@ def timbre_of(doc: dict, model: ClusterModel | None) -> np.ndarray | None:
         return None
     z = ((np.frombuffer(raw, dtype=np.float32) - model.mean) / model.scale)[TIMBRE_MASK]
     return z / (np.linalg.norm(z) + 1e-12)
+
+
+def members(ref: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``ref``, exactly (``np.isin``), through a hash table.
+
+    Shingle sets of a pool against one track's: a binary search of every value
+    (``searchsorted``) took ~4 times as long on 1,500 candidates of 300 shingles.
+
+    Parameters
+    ----------
+    ref : np.ndarray [shape=(m,), dtype=uint64]
+        Unique values.
+    values : np.ndarray [shape=(n,), dtype=uint64]
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=bool]
+    """
+    bits = max(4, int(16 * ref.size - 1).bit_length())  # a sixteenth full: few collisions
+    ref_slots = _slots(ref, bits)
+    first = np.unique(ref_slots, return_index=True)[1]  # one value per slot in the table
+    table = np.zeros(1 << bits, dtype=np.uint64)
+    filled = np.zeros(1 << bits, dtype=bool)
+    table[ref_slots[first]] = ref[first]
+    filled[ref_slots[first]] = True
+    slots = _slots(values, bits)
+    hit = filled[slots] & (table[slots] == values)
+    collided = np.delete(ref, first)  # the values whose slot an earlier one took
+    if collided.size:
+        hit |= np.isin(values, collided)
+    return hit
+
+
+def _slots(values: np.ndarray, bits: int) -> np.ndarray:
+    # Fibonacci hashing: shingles are packed word ids, not hashes, so their low bits repeat.
+    return ((values * _GOLDEN) >> np.uint64(64 - bits)).astype(np.intp)
 
 
 class Pool:
@@ -93,9 +131,8 @@ class Pool:
         ref = shingles_of(reference)
         if ref.size == 0 or self._flat.size == 0:
             return np.zeros(len(self))
-        at = np.searchsorted(ref, self._flat)
-        hit = ref[np.minimum(at, ref.size - 1)] == self._flat
-        inter = np.bincount(self._owner, weights=hit, minlength=len(self))
+        hit = members(ref, self._flat)
+        inter = np.bincount(self._owner[hit], minlength=len(self)).astype(float)
         union = self.sizes + ref.size - inter
         return np.divide(inter, union, out=np.zeros(len(self)), where=union > 0)
 
