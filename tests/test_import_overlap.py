@@ -1,11 +1,18 @@
-"""The import's serial tail (the library-wide index after the last file) starts ready and runs on
-one thread: its modules are loaded while the analysis processes work on the last files."""
+"""What the import does while its analysis processes work, so that little is left after the last
+file: the library-wide index's modules are loaded, and with a stored codebook each new track is
+stored with its shingles, MinHash and LSH keys; the index then runs on one thread."""
 
 import json
+import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+
+import numpy as np
+
+from core.library.pipeline import run_import
+from core.similarity import shingles
 
 ROOT = Path(__file__).resolve().parents[1]
 INDEX_MESSAGES = ("learning audio words", "shingles and MinHash", "clustering", "neighbour scales")
@@ -41,3 +48,30 @@ def test_index_is_loaded_before_the_last_file_and_runs_on_one_thread(generated_l
     assert seen[0] == {**seen[0], "message": "analysing", "sklearn": False}
     assert seen[first_index - 1]["sklearn"]  # the last file's result: the index is loaded
     assert all(s["threads"] == 1 for s in seen[first_index:])
+
+
+def test_tracks_added_to_a_library_are_indexed_as_they_are_stored(generated_library, store,
+                                                                  tmp_path):
+    folder, later = tmp_path / "lib", tmp_path / "later"
+    shutil.copytree(generated_library, folder)
+    held = sorted(folder.rglob("*.wav"))[:2]
+    later.mkdir()
+    for path in held:
+        path.rename(later / path.name)
+    first = run_import(str(folder), store, jobs=2)
+    assert len(first.imported) == 14 and first.index["codebook_refit"]
+    for path in held:
+        (later / path.name).rename(path)
+
+    second = run_import(str(folder), store, jobs=2)
+    assert len(second.imported) == 2
+    # the writer built both new tracks' shingles with the stored codebook: the index redid none
+    assert second.index == {**second.index, "indexed": 0, "codebook_refit": False}
+    model = store.get_model("codebook")
+    codebook = shingles.Codebook.from_doc(model)
+    for frames in store.iter_frames(second.imported):
+        track = next(store.iter_tracks({"_id": frames["_id"]}))
+        matrix = np.frombuffer(frames["data"], dtype=np.float32).reshape(frames["shape"])
+        expected = shingles.index_fields(matrix, codebook, model["version"])
+        assert {key: track[key] for key in expected} == expected
+    assert store.count_tracks({"indexed": True}) == 16

@@ -35,6 +35,7 @@ from core.library.discover import Skipped, discover
 from core.library.folders import add_folder
 from core.library.lock import import_lock
 from core.processes import die_with_parent, keep_freed_memory
+from core.similarity import shingles
 from core.store.mongo import FileState, MongoStore
 from core.store.paths import display
 
@@ -238,7 +239,7 @@ def load_index_modules() -> None:
 def _analyse_all(todo: list[str], store: MongoStore, options: AnalyseOptions, jobs: int,
                  report: ImportReport, progress: Progress, cancel: threading.Event,
                  context: BaseContext) -> None:
-    writer = _Writer(store, report, options_key(options))
+    writer = _Writer(store, report, options_key(options), codebook=_stored_codebook(store))
     analyser = _Analyser(options, min(jobs, len(todo)), context)
     done, loaded = 0, False
     with contextlib.closing(analyser.run(_largest_first(todo), cancel)) as results:
@@ -252,6 +253,12 @@ def _analyse_all(todo: list[str], store: MongoStore, options: AnalyseOptions, jo
                 progress(done, len(todo), display(os.path.basename(_path_of(result))))
     writer.flush()
     report.timings = writer.totals()
+
+
+def _stored_codebook(store: MongoStore) -> tuple[shingles.Codebook, int] | None:
+    """The library's codebook and its version, if it has one."""
+    doc = store.get_model("codebook")
+    return (shingles.Codebook.from_doc(doc), doc["version"]) if doc else None
 
 
 def _largest_first(paths: list[str]) -> list[str]:
@@ -366,10 +373,16 @@ class _Analyser:
 
 
 class _Writer:
-    """The serial writer: stores finished files in small bulk writes (frames first, track last)."""
+    """The serial writer: stores finished files in small bulk writes (frames first, track last).
 
-    def __init__(self, store: MongoStore, report: ImportReport, options_key: str):
-        self.store, self.report, self.key = store, report, options_key
+    Given the library's codebook, each track is stored with its shingles, MinHash and LSH keys
+    (``shingles.index_fields``, about 1 ms of CPU): built while the analysis processes work, they
+    leave the index nothing to redo for it unless the index learns a new codebook.
+    """
+
+    def __init__(self, store: MongoStore, report: ImportReport, options_key: str, *,
+                 codebook: tuple[shingles.Codebook, int] | None = None):
+        self.store, self.report, self.key, self.codebook = store, report, options_key, codebook
         self.batch: list[TrackAnalysis] = []
         self.oldest = 0.0
         self.timings: dict[str, list[float]] = defaultdict(list)
@@ -393,7 +406,8 @@ class _Writer:
         for result in batch:
             try:
                 frames = np.ascontiguousarray(result.frames, dtype=np.float32)
-                entry = ({**result.doc, "options": self.key}, frames.tobytes(), list(frames.shape))
+                entry = ({**result.doc, "options": self.key, **self._index_fields(frames)},
+                         frames.tobytes(), list(frames.shape))
             except Exception as exc:  # a malformed result: that file alone is skipped
                 self.report.skipped.append(Skipped(_path_of(result), f"{type(exc).__name__}: {exc}"))
                 continue
@@ -406,6 +420,14 @@ class _Writer:
             self.report.imported.append(doc["_id"])
             for key, value in result.timings.items():
                 self.timings[key].append(value)
+
+    def _index_fields(self, frames: np.ndarray) -> dict:
+        if self.codebook is None:
+            return {}
+        try:
+            return shingles.index_fields(frames, *self.codebook)
+        except Exception:  # e.g. frames of another dimension: left to the index, not skipped
+            return {}
 
     def totals(self) -> dict[str, float]:
         """Seconds per analysis step, summed over the stored files."""

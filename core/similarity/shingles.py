@@ -97,6 +97,30 @@ def to_words(frames: np.ndarray, codebook: Codebook) -> np.ndarray:
     return distance.argmin(axis=1).astype(np.int64)
 
 
+def index_fields(frames: np.ndarray, codebook: Codebook, version: int) -> dict:
+    """A track's stored shingles, MinHash signature and LSH band keys under one codebook.
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(n_segments, d)]
+        The track's segment features.
+    codebook : Codebook
+    version : int
+        The codebook's stored version, recorded with the fields.
+
+    Returns
+    -------
+    dict
+        ``shingles`` and ``minhash`` (bytes), ``lsh`` (band keys), ``codebook_version``.
+    """
+    from core.similarity import minhash  # here: datasketch loads scipy; analysis processes never call
+
+    words = shingle_set(to_words(frames, codebook))
+    signature = minhash.signature(words)
+    return {"shingles": words.tobytes(), "minhash": signature.tobytes(),
+            "lsh": minhash.band_keys(signature), "codebook_version": version}
+
+
 def shingle_set(words: np.ndarray, *, ngram: int = 2, weighted: bool = True) -> np.ndarray:
     """The shingles of a word sequence, as sorted unique 64-bit integers.
 
