@@ -199,7 +199,7 @@ def run_import(root: str, store: MongoStore, *, options: AnalyseOptions | None =
 
 
 def index_after_import(store: MongoStore, progress: Progress) -> dict:
-    """The import's library-wide step (``index_library``) on one thread per library.
+    """The import's library-wide step (``index_library``), on one OpenMP and BLAS thread.
 
     scikit-learn's OpenMP loops and BLAS would use every core, and they wait at a barrier after
     each of the codebook's thousand mini-batches: on a shared or busy machine one descheduled
