@@ -1,11 +1,15 @@
 """Library-wide models after analysis: audio words, shingles, MinHash/LSH, K-means, the audio
 scorer's neighbour scales, album gain.
 
-Runs after the per-file stage. The codebook and the clustering are refitted only when the library
-has grown substantially; otherwise new tracks are indexed with the stored models. Crash-safe: each
-track records the model versions it was built with (``codebook_version``, ``kmeans_version``), and
-every track whose versions differ from the stored models is redone, so a crash between a refit and
-the rewrite of the tracks (or a second import) leaves nothing built with an old model for good.
+Runs after the per-file stage. Every library-wide model is fitted or read first; the codebook and
+the clustering are refitted only when the library has grown substantially, otherwise new tracks
+are indexed with the stored models. Then one pass over the tracks that need anything computes all
+their fields and writes each track once: one ``$set`` with ``indexed`` (the tracks' separate
+rewrites, one per field group, were most of the import's serial tail on a local server).
+Crash-safe: each track records the model versions it was built with (``codebook_version``,
+``kmeans_version``, ``audio.version``) in the same ``$set`` as ``indexed``, and every track whose
+versions differ from the stored models is redone, so a crash between a refit and the rewrite of
+the tracks (or a second import) leaves nothing built with an old model for good.
 Memory does not grow with the library: the codebook learns from a bounded sample of frames,
 K-means from at most ``CLUSTER_FIT_MAX`` tracks, and tracks are assigned in chunks.
 """
@@ -13,12 +17,13 @@ K-means from at most ``CLUSTER_FIT_MAX`` tracks, and tracks are assigned in chun
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from core.audio.loudness import album_gain
-from core.similarity import audio_score, clustering, minhash, shingles
+from core.similarity import audio_score, clustering, shingles
 from core.similarity.pool import timbre_of
 from core.store.mongo import MongoStore
 
@@ -36,6 +41,10 @@ ASSIGN_CHUNK = 1000
 CLUSTER_FIT_MAX = 10_000
 #: Working memory (MB) scikit-learn may use for a chunk of pairwise distances while fitting.
 FIT_WORKING_MB = 32
+#: What clustering reads of a track.
+CLUSTER_FIELDS = {"features.vector": 1, "tags": 1}
+#: Tracks the audio scorer's models are built for (those analysed since the extractor fits them).
+AUDIO_QUERY = {"features.timbre_gauss": {"$exists": True}}
 
 
 def _frames_of(doc: dict) -> np.ndarray:
@@ -79,7 +88,13 @@ def _codebook(store: MongoStore, n_tracks: int) -> tuple[shingles.Codebook, int,
 
 
 def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
-    """Bring every track's shingles, signature, band keys and cluster up to date.
+    """Bring every track's shingles, signature, band keys, cluster, neighbour scales and album
+    gain up to date.
+
+    Every library-wide model is fitted (or read) first; then one pass over the tracks that need
+    anything computes all their fields and writes them, with ``indexed``, in one ``$set`` per
+    track: a crash mid-pass leaves each track either fully indexed with the current models or
+    as it was (its model versions differ, so the next run redoes it).
 
     Parameters
     ----------
@@ -90,7 +105,8 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
     Returns
     -------
     dict
-        ``{"indexed": n, "codebook_refit": bool, "cluster_refit": bool, "k": int}``.
+        ``{"indexed": n, "codebook_refit": bool, "cluster_refit": bool, "k": int}``; ``n``
+        counts the tracks whose shingles were built.
     """
     report = progress or (lambda done, total, message: None)
     n_tracks = store.count_tracks()
@@ -98,57 +114,119 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
         return {"indexed": 0, "codebook_refit": False, "cluster_refit": False, "k": 0}
     report(0, n_tracks, "learning audio words")
     book, book_version, refit_words = _codebook(store, n_tracks)
-    done = _shingle(store, book, book_version, report)
-    clusters = _cluster(store, n_tracks, report)
-    _audio_scales(store, clusters["version"], report)
-    _album_gains(store)
-    store.mark_indexed({"codebook_version": book_version,
-                        "kmeans_version": clusters.pop("version")})
+    model, kmeans_version, refit_clusters = _cluster_model(store, n_tracks, report)
+    models = _Models(book, book_version, model, kmeans_version,
+                     _audio_scaler(store, model, kmeans_version))
+    gains = _album_gains(store)
+    done = _index_pending(store, models, gains, report)
+    rest = list(gains.items())  # tracks indexed before whose album gained or lost a track
+    for start in range(0, len(rest), UPDATE_BATCH):
+        store.update_many(rest[start:start + UPDATE_BATCH])
     store.bump_generation()
-    return {"indexed": done, "codebook_refit": refit_words, **clusters}
+    return {"indexed": done, "codebook_refit": refit_words, "cluster_refit": refit_clusters,
+            "k": model.k}
 
 
-def _shingle(store: MongoStore, book: shingles.Codebook, version: int, report: Progress) -> int:
-    """Shingles, MinHash and band keys of every track not built with codebook ``version``."""
-    pending = [d["_id"] for d in store.iter_tracks({"codebook_version": {"$ne": version}},
-                                                   {"_id": 1})]
-    updates, seen = [], set()
-    for doc in store.iter_frames(pending):
-        sig_set = shingles.shingle_set(shingles.to_words(_frames_of(doc), book))
-        sig = minhash.signature(sig_set)
-        updates.append((doc["_id"], {"shingles": sig_set.tobytes(), "minhash": sig.tobytes(),
-                                     "lsh": minhash.band_keys(sig), "codebook_version": version}))
+@dataclass(frozen=True)
+class _Scaler:
+    """The audio scorer's library-wide part: the sample every track is compared with."""
+
+    version: int
+    where: dict[str, int]  # sample track -> its row in ``sample``
+    sample: audio_score.AudioModels
+    stats: tuple[np.ndarray, np.ndarray]  # loudness-profile mean and deviation
+    k: int  # the sample's neighbour rank standing for the library's
+
+
+@dataclass(frozen=True)
+class _Models:
+    """Every library-wide model a track's fields are computed with, and their versions."""
+
+    book: shingles.Codebook
+    book_version: int
+    clusters: clustering.ClusterModel
+    kmeans_version: int
+    scaler: _Scaler | None  # None: fewer than two tracks carry the audio models
+
+    def stale(self) -> dict:
+        """Query of the tracks built with another model, or never marked indexed."""
+        stale = [{"indexed": {"$ne": True}}, {"codebook_version": {"$ne": self.book_version}},
+                 {"kmeans_version": {"$ne": self.kmeans_version}}]
+        if self.scaler:
+            stale.append({**AUDIO_QUERY, "audio.version": {"$ne": self.scaler.version}})
+        return {"$or": stale}
+
+    def todo(self, doc: dict) -> tuple[str, bool, bool, bool]:
+        """``(id, shingles, cluster, audio)``: which of a stale track's parts are out of date
+        (the track read with its model versions)."""
+        audio = self.scaler is not None and (doc.get("audio") or {}).get("version") != self.scaler.version
+        return (doc["_id"], doc.get("codebook_version") != self.book_version,
+                doc.get("kmeans_version") != self.kmeans_version, audio)
+
+
+def _cluster_model(store: MongoStore, n_tracks: int,
+                   report: Progress) -> tuple[clustering.ClusterModel, int, bool]:
+    """The stored K-means model and its version, refitted first if the library grew enough."""
+    stored = store.get_model("kmeans")
+    model = clustering.ClusterModel.from_doc(stored) if stored else None
+    if not clustering.needs_refit(model, n_tracks):
+        return model, stored["version"], False
+    report(0, n_tracks, "clustering")
+    return *_refit_clusters(store, n_tracks), True
+
+
+def _index_pending(store: MongoStore, models: _Models, gains: dict[str, dict],
+                   report: Progress) -> int:
+    """Compute and write every field of the tracks ``models.stale()`` finds, ``ASSIGN_CHUNK``
+    at a time; the album gains of those tracks are taken out of ``gains``. Returns how many
+    tracks' shingles were built."""
+    pending = [models.todo(d) for d in store.iter_tracks(models.stale(), {
+        "codebook_version": 1, "kmeans_version": 1, "audio.version": 1}, by_id=True)]
+    built = 0
+    for start in range(0, len(pending), ASSIGN_CHUNK):
+        chunk = pending[start:start + ASSIGN_CHUNK]
+        fields = {track: gains.pop(track, {}) for track, *_ in chunk}
+        built += _add_shingles(store, models, [t for t, words, *_ in chunk if words], fields)
+        _add_models(store, models, {t for t, _, cluster, _ in chunk if cluster},
+                    {t for t, *_, audio in chunk if audio}, fields)
+        updates = [(track, value) for track, value in fields.items() if value]
+        for first in range(0, len(updates), UPDATE_BATCH):
+            store.update_many(updates[first:first + UPDATE_BATCH])
+        report(start + len(chunk), len(pending), "shingles and MinHash")
+    return built
+
+
+def _add_shingles(store: MongoStore, models: _Models, todo: list[str],
+                  fields: dict[str, dict]) -> int:
+    """Shingles, MinHash and band keys of the tracks ``todo``, and ``indexed`` for every track
+    of ``fields`` that has them; returns how many were built."""
+    seen = set()
+    for doc in store.iter_frames(todo):
+        fields[doc["_id"]] |= shingles.index_fields(_frames_of(doc), models.book,
+                                                    models.book_version)
         seen.add(doc["_id"])
-        if len(updates) >= UPDATE_BATCH:
-            store.update_many(updates)
-            updates = []
-            report(len(seen), len(pending), "shingles and MinHash")
-    store.update_many(updates)
+    missing = set(todo) - seen
     # A track without its frames cannot be indexed: the next import analyses it again.
-    store.mark_incomplete([i for i in pending if i not in seen])
+    store.mark_incomplete(sorted(missing))
+    for track in fields.keys() - missing:
+        fields[track]["indexed"] = True
     return len(seen)
 
 
-def _cluster(store: MongoStore, n_tracks: int, report: Progress) -> dict:
-    """Refit K-means if the library grew enough, then assign every track not yet assigned with
-    the stored model's version, ``ASSIGN_CHUNK`` tracks at a time."""
-    stored = store.get_model("kmeans")
-    model = clustering.ClusterModel.from_doc(stored) if stored else None
-    refit = clustering.needs_refit(model, n_tracks)
-    version = stored["version"] if stored else 0
-    if refit:
-        report(0, n_tracks, "clustering")
-        model, version = _refit_clusters(store, n_tracks)
-    pending = [d["_id"] for d in store.iter_tracks({"kmeans_version": {"$ne": version}},
-                                                   {"_id": 1}, by_id=True)]
-    for start in range(0, len(pending), ASSIGN_CHUNK):
-        ids, vectors, tag_list = _cluster_inputs(
-            store, {"_id": {"$in": pending[start:start + ASSIGN_CHUNK]}})
-        labels = clustering.assign(model, vectors, tag_list)
-        store.update_many([(i, {"cluster": int(c), "kmeans_version": version})
-                           for i, c in zip(ids, labels, strict=True)])
-        report(start + len(ids), len(pending), "clustering")
-    return {"cluster_refit": refit, "k": model.k if model else 0, "version": version}
+def _add_models(store: MongoStore, models: _Models, clusters: set[str], audio: set[str],
+                fields: dict[str, dict]) -> None:
+    """Cluster of the tracks ``clusters``, neighbour scales of the tracks ``audio``."""
+    projection = CLUSTER_FIELDS | (audio_score.MODEL_FIELDS if audio else {})
+    docs = _read(store, sorted(clusters | audio), projection)
+    ids, vectors, tag_list = _cluster_inputs(d for d in docs if d["_id"] in clusters)
+    if ids:
+        labels = clustering.assign(models.clusters, vectors, tag_list)
+        for track, label in zip(ids, labels, strict=True):
+            fields[track] |= {"cluster": int(label), "kmeans_version": models.kmeans_version}
+    docs = [d for d in docs if d["_id"] in audio and audio_score.has_models(d)]
+    if docs:
+        for track, value in _scales(models.scaler, docs, models.clusters).items():
+            fields[track]["audio"] = value
 
 
 def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.ClusterModel, int]:
@@ -158,7 +236,8 @@ def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.Cluste
 
     ids = [d["_id"] for d in store.iter_tracks({}, {"_id": 1}, by_id=True)]
     step = -(-len(ids) // CLUSTER_FIT_MAX)
-    _, vectors, tag_list = _cluster_inputs(store, {"_id": {"$in": ids[::step]}} if step > 1 else {})
+    query = {"_id": {"$in": ids[::step]}} if step > 1 else {}
+    _, vectors, tag_list = _cluster_inputs(store.iter_tracks(query, CLUSTER_FIELDS, by_id=True))
     # Silhouette scores compare the sampled points pairwise: in small chunks, not all at once.
     with sklearn.config_context(working_memory=FIT_WORKING_MB):
         model, _ = clustering.fit(vectors, tag_list)
@@ -166,51 +245,50 @@ def _refit_clusters(store: MongoStore, n_tracks: int) -> tuple[clustering.Cluste
     return model, store.put_model("kmeans", model.to_doc() | {"fitted_on": n_tracks})
 
 
-def _audio_scales(store: MongoStore, kmeans_version: int, report: Progress) -> None:
-    """Each track's neighbour scales and standardised loudness profile (``audio_score``).
-
-    Every track is compared with the ``audio`` model's sample (``_audio_model``). Tracks analysed
-    before the models existed are left out (the recommender then keeps its older blend), and so
-    is a library of one track (it has no neighbour).
-    """
-    query = {"features.timbre_gauss": {"$exists": True}}
-    n_tracks = store.count_tracks(query)
+def _audio_scaler(store: MongoStore, model: clustering.ClusterModel,
+                  kmeans_version: int) -> _Scaler | None:
+    """The ``audio`` model's sample with its index-time models, every track being compared with
+    it (``_audio_model``). Tracks analysed before the models existed are left out (the
+    recommender then keeps its older blend), and so is a library of one track (it has no
+    neighbour): ``None`` then."""
+    n_tracks = store.count_tracks(AUDIO_QUERY)
     if n_tracks < 2:
-        return
-    model = clustering.ClusterModel.from_doc(store.get_model("kmeans"))
-    stored = _audio_model(store, query, n_tracks, kmeans_version, force=False)
+        return None
+    stored = _audio_model(store, n_tracks, kmeans_version, force=False)
     stats = (np.array(stored["loudness_mean"]), np.array(stored["loudness_scale"]))
-    sample_ids, sample = _models(store, stored["sample"], model, stats)
+    sample_ids, sample = _models(_read(store, stored["sample"], audio_score.MODEL_FIELDS),
+                                 model, stats)
     if len(sample_ids) < 2:  # the sample's tracks were removed since: choose it again
-        stored = _audio_model(store, query, n_tracks, kmeans_version, force=True)
-        sample_ids, sample = _models(store, stored["sample"], model, stats)
-    k = audio_score.sample_neighbour(n_tracks, len(sample_ids))
-    where = {track: i for i, track in enumerate(sample_ids)}
-    pending = [d["_id"] for d in store.iter_tracks(
-        {**query, "audio.version": {"$ne": stored["version"]}}, {"_id": 1}, by_id=True)]
-    for start in range(0, len(pending), ASSIGN_CHUNK):
-        ids, models = _models(store, pending[start:start + ASSIGN_CHUNK], model, stats)
-        distances = np.stack([audio_score.component_distances(models[i], sample)
-                              for i in range(len(ids))])
-        for i, track in enumerate(ids):  # a track's distance to itself is no neighbour
-            if track in where:
-                distances[i, where[track]] = np.nan
-        scales = audio_score.neighbour_scales(distances, k=k)
-        store.update_many([(track, {"audio": {
-            "scale": scales[i].tolist(), "loudness": models.loudness[i].astype(np.float32).tobytes(),
-            "version": stored["version"]}}) for i, track in enumerate(ids)])
-        report(start + len(ids), len(pending), "neighbour scales")
+        stored = _audio_model(store, n_tracks, kmeans_version, force=True)
+        sample_ids, sample = _models(_read(store, stored["sample"], audio_score.MODEL_FIELDS),
+                                     model, stats)
+    return _Scaler(stored["version"], {track: i for i, track in enumerate(sample_ids)}, sample,
+                   stats, audio_score.sample_neighbour(n_tracks, len(sample_ids)))
 
 
-def _audio_model(store: MongoStore, query: dict, n_tracks: int, kmeans_version: int, *,
-                 force: bool) -> dict:
+def _scales(scaler: _Scaler, docs: list[dict], model: clustering.ClusterModel) -> dict[str, dict]:
+    """``{track: audio field}``: each track's neighbour scales among the sample and its
+    standardised loudness profile (``audio_score``)."""
+    ids, models = _models(docs, model, scaler.stats)
+    distances = np.stack([audio_score.component_distances(models[i], scaler.sample)
+                          for i in range(len(ids))])
+    for i, track in enumerate(ids):  # a track's distance to itself is no neighbour
+        if track in scaler.where:
+            distances[i, scaler.where[track]] = np.nan
+    scales = audio_score.neighbour_scales(distances, k=scaler.k)
+    return {track: {"scale": scales[i].tolist(),
+                    "loudness": models.loudness[i].astype(np.float32).tobytes(),
+                    "version": scaler.version} for i, track in enumerate(ids)}
+
+
+def _audio_model(store: MongoStore, n_tracks: int, kmeans_version: int, *, force: bool) -> dict:
     """The library-wide part of the audio scorer: a sample of at most ``SCALE_SAMPLE`` tracks
     spread over the library and its loudness statistics, chosen again (a new version, so every
     track is redone) on a new clustering, when the library has grown enough, or if ``force``."""
     stored = store.get_model("audio")
     if not force and not audio_score.needs_refit(stored, n_tracks, kmeans_version):
         return stored
-    ids = [d["_id"] for d in store.iter_tracks(query, {"_id": 1}, by_id=True)]
+    ids = [d["_id"] for d in store.iter_tracks(AUDIO_QUERY, {"_id": 1}, by_id=True)]
     sample = ids[:: -(-len(ids) // audio_score.SCALE_SAMPLE)]
     raw = audio_score.loudness_profiles(_read(store, sample, {"features.loudness_profile": 1}))
     stored = {"sample": sample, "loudness_mean": raw.mean(axis=0).tolist(),
@@ -228,19 +306,20 @@ def _read(store: MongoStore, ids: list[str], projection: dict) -> list[dict]:
     return [found[i] for i in ids if i in found]
 
 
-def _models(store: MongoStore, ids: list[str], model: clustering.ClusterModel,
+def _models(docs: list[dict], model: clustering.ClusterModel,
             stats: tuple[np.ndarray, np.ndarray]) -> tuple[list[str], audio_score.AudioModels]:
-    """The ids still in the library among ``ids``, and their index-time models."""
-    docs = [d for d in _read(store, ids, audio_score.MODEL_FIELDS) if audio_score.has_models(d)]
+    """The ids of those of ``docs`` (read with ``MODEL_FIELDS``) that carry the per-track
+    models, and their index-time models."""
+    docs = [d for d in docs if audio_score.has_models(d)]
     timbre = np.vstack([timbre_of(d, model) for d in docs])
     return [d["_id"] for d in docs], audio_score.build(docs, timbre, *stats)
 
 
-def _cluster_inputs(store: MongoStore, query: dict) -> tuple[list[str], np.ndarray, list[dict]]:
-    """Ids, feature vectors [shape=(n, d), float64] and cluster tags of the matching tracks, in
-    ``_id`` order, holding only those (not whole documents: memory at 100k tracks)."""
+def _cluster_inputs(docs: Iterable[dict]) -> tuple[list[str], np.ndarray, list[dict]]:
+    """Ids, feature vectors [shape=(n, d), float64] and cluster tags of tracks read with
+    ``CLUSTER_FIELDS``, holding only those (not whole documents: memory at 100k tracks)."""
     ids, raw, tag_list = [], bytearray(), []
-    for doc in store.iter_tracks(query, {"features.vector": 1, "tags": 1}, by_id=True):
+    for doc in docs:
         ids.append(doc["_id"])
         raw += doc["features"]["vector"]
         tag_list.append(_cluster_tags(doc["tags"]))
@@ -256,8 +335,9 @@ def _cluster_tags(tags: dict) -> dict:
             "album": tags.get("album") if tags.get("tagged") else None}
 
 
-def _album_gains(store: MongoStore) -> None:
-    """ReplayGain album gain and peak of every album; only tracks whose values change are written."""
+def _album_gains(store: MongoStore) -> dict[str, dict]:
+    """``{track: fields}``: the ReplayGain album gain and peak of every track whose values
+    change (only those are held and written)."""
     albums: dict[tuple, list[tuple]] = defaultdict(list)
     for doc in store.iter_tracks({}, {"album": 1, "tags.albumartist": 1, "artist": 1,
                                       "loudness.integrated_lufs": 1, "duration_s": 1,
@@ -266,12 +346,11 @@ def _album_gains(store: MongoStore) -> None:
         gain = doc["replaygain"]
         albums[key].append((doc["_id"], doc["loudness"]["integrated_lufs"], doc["duration_s"],
                             gain["track_peak"], gain.get("album_gain_db"), gain.get("album_peak")))
-    updates = []
+    changed = {}
     for tracks in albums.values():
         gain = round(album_gain([(lufs, seconds) for _, lufs, seconds, *_ in tracks]), 2)
         peak = max(track[3] for track in tracks)
-        updates += [(track_id, {"replaygain.album_gain_db": gain, "replaygain.album_peak": peak})
+        changed |= {track_id: {"replaygain.album_gain_db": gain, "replaygain.album_peak": peak}
                     for track_id, *_, old_gain, old_peak in tracks
-                    if (old_gain, old_peak) != (gain, peak)]
-    for start in range(0, len(updates), UPDATE_BATCH):
-        store.update_many(updates[start:start + UPDATE_BATCH])
+                    if (old_gain, old_peak) != (gain, peak)}
+    return changed
