@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -138,6 +139,15 @@ class _Scaler:
     k: int  # the sample's neighbour rank standing for the library's
 
 
+class _Stale(NamedTuple):
+    """A track to index and which of its parts to build (``indexed`` is always written)."""
+
+    track: str
+    shingles: bool
+    cluster: bool
+    audio: bool
+
+
 @dataclass(frozen=True)
 class _Models:
     """Every library-wide model a track's fields are computed with, and their versions."""
@@ -156,12 +166,12 @@ class _Models:
             stale.append({**AUDIO_QUERY, "audio.version": {"$ne": self.scaler.version}})
         return {"$or": stale}
 
-    def todo(self, doc: dict) -> tuple[str, bool, bool, bool]:
-        """``(id, shingles, cluster, audio)``: which of a stale track's parts are out of date
-        (the track read with its model versions)."""
-        audio = self.scaler is not None and (doc.get("audio") or {}).get("version") != self.scaler.version
-        return (doc["_id"], doc.get("codebook_version") != self.book_version,
-                doc.get("kmeans_version") != self.kmeans_version, audio)
+    def todo(self, doc: dict) -> _Stale:
+        """Which parts of a stale track (read with its model versions) are out of date."""
+        audio = (doc.get("audio") or {}).get("version")
+        return _Stale(doc["_id"], doc.get("codebook_version") != self.book_version,
+                      doc.get("kmeans_version") != self.kmeans_version,
+                      self.scaler is not None and audio != self.scaler.version)
 
 
 def _cluster_model(store: MongoStore, n_tracks: int,
@@ -185,13 +195,14 @@ def _index_pending(store: MongoStore, models: _Models, gains: dict[str, dict],
     built = 0
     for start in range(0, len(pending), ASSIGN_CHUNK):
         chunk = pending[start:start + ASSIGN_CHUNK]
-        fields = {track: gains.pop(track, {}) for track, *_ in chunk}
-        built += _add_shingles(store, models, [t for t, words, *_ in chunk if words], fields)
-        _add_models(store, models, {t for t, _, cluster, _ in chunk if cluster},
-                    {t for t, *_, audio in chunk if audio}, fields)
+        fields = {s.track: gains.pop(s.track, {}) for s in chunk}
+        built += _add_shingles(store, models, [s.track for s in chunk if s.shingles], fields)
+        _add_models(store, models, {s.track for s in chunk if s.cluster},
+                    {s.track for s in chunk if s.audio}, fields)
         updates = [(track, value) for track, value in fields.items() if value]
         for first in range(0, len(updates), UPDATE_BATCH):
             store.update_many(updates[first:first + UPDATE_BATCH])
+        # the message the importer's UI and the benchmarks know as the index's per-track phase
         report(start + len(chunk), len(pending), "shingles and MinHash")
     return built
 
