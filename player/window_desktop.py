@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from core.audio.covers import cached_cover, cover_cache_dir
 from core.library.watch import LibraryWatcher
 from core.playback.source import PlayItem
-from core.similarity.radio import group_keys, within_caps
+from core.similarity.radio import caps_check, group_keys
 from player.mpris import MprisService, WindowControls, follow, start_mpris
 from player.resources import style_sheet
 from player.settings import Settings, load_settings, save_settings, settings_path
@@ -49,10 +49,9 @@ def varied(picks: list[dict], recent: list[PlayItem], *, max_per_artist: int,
     keys = [group_keys({"path": i.path, "artist": i.artist, "album": i.album})
             for i in recent[-(SPAN - 1):]]
 
-    def fits(pick: dict) -> bool:
-        return within_caps(group_keys(pick), keys, max_per_artist or None, max_per_album or None)
-
-    return sorted(picks, key=lambda pick: not fits(pick))  # stable: the worker's order within each
+    fits = caps_check(keys, max_per_artist or None, max_per_album or None)
+    # stable: the worker's order within each
+    return sorted(picks, key=lambda pick: not fits(group_keys(pick)))
 
 
 def resolved_theme(theme: str) -> str:

@@ -15,6 +15,8 @@ album; untagged tracks are grouped by their folder.
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -264,22 +266,30 @@ class Radio:
         picked: list[Scored] = []
         sequence = list(history)
         while remaining and len(picked) < count:
-            recent = sequence[max(0, len(sequence) - opts.span + 1):]
-            fits = (i for i, key in enumerate(keys)
-                    if within_caps(key, recent, opts.max_per_artist, opts.max_per_album))
-            chosen = next(fits, 0)
+            fits = caps_check(sequence[max(0, len(sequence) - opts.span + 1):],
+                              opts.max_per_artist, opts.max_per_album)
+            chosen = next((i for i, key in enumerate(keys) if fits(key)), 0)
             picked.append(remaining.pop(chosen))
             sequence.append(keys.pop(chosen))
         return picked
 
 
-def within_caps(key: tuple[str, str], recent: list[tuple[str, str]], max_per_artist: int | None,
-                max_per_album: int | None) -> bool:
-    """Whether a track of ``key`` (``group_keys``) may follow ``recent`` keys without going over
-    ``max_per_artist`` / ``max_per_album`` of one artist / album (``None``: no cap)."""
-    artist, album = key
-    return ((max_per_artist is None or sum(a == artist for a, _ in recent) < max_per_artist)
-            and (max_per_album is None or sum(b == album for _, b in recent) < max_per_album))
+def caps_check(recent: list[tuple[str, str]], max_per_artist: int | None,
+               max_per_album: int | None) -> Callable[[tuple[str, str]], bool]:
+    """Whether a track of a given key (``group_keys``) may follow ``recent`` keys without going
+    over ``max_per_artist`` / ``max_per_album`` of one artist / album (``None``: no cap).
+
+    The recent tracks are counted once: the check runs for each of many candidates.
+    """
+    artists = Counter(artist for artist, _ in recent)
+    albums = Counter(album for _, album in recent)
+
+    def fits(key: tuple[str, str]) -> bool:
+        artist, album = key
+        return ((max_per_artist is None or artists[artist] < max_per_artist)
+                and (max_per_album is None or albums[album] < max_per_album))
+
+    return fits
 
 
 def _depth(count: int) -> int:

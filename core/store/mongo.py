@@ -94,6 +94,7 @@ def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
     for start in range(0, len(ids), IN_CHUNK):
         yield ids[start:start + IN_CHUNK]
 
+
 def _checked(doc: dict) -> dict:
     """``doc`` if BSON can hold it, else ``DocumentError`` saying why (huge ints, bad text...)."""
     try:
@@ -306,10 +307,13 @@ class MongoStore:
     @_guard("reading candidates")
     def candidate_docs(self, *, ids: list[str] | None = None, cluster: int | None = None,
                        limit: int = 0) -> list[dict]:
-        """Ranking fields of the given tracks, or of one cluster's members (indexed lookups)."""
-        query = {"_id": {"$in": ids}} if ids is not None else {"cluster": cluster}
-        cursor = self.tracks.find(query, with_raw_fields(CANDIDATE_FIELDS), limit=limit)
-        return [decode_paths(d) for d in cursor]
+        """Ranking fields of the given tracks (all of them: ``limit`` applies to a cluster), or of
+        one cluster's members (indexed lookups)."""
+        fields = with_raw_fields(CANDIDATE_FIELDS)
+        if ids is not None:
+            return [decode_paths(d) for chunk in id_chunks(ids)
+                    for d in self.tracks.find({"_id": {"$in": chunk}}, fields)]
+        return [decode_paths(d) for d in self.tracks.find({"cluster": cluster}, fields, limit=limit)]
 
     @_guard("reading the library generation")
     def generation(self) -> int:
