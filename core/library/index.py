@@ -123,7 +123,7 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
     rest = list(gains.items())  # tracks indexed before whose album gained or lost a track
     for start in range(0, len(rest), UPDATE_BATCH):
         store.update_many(rest[start:start + UPDATE_BATCH])
-    store.bump_generation()
+    store.write_cluster_blocks(store.bump_generation())
     return {"indexed": done, "codebook_refit": refit_words, "cluster_refit": refit_clusters,
             "k": model.k}
 

@@ -119,7 +119,8 @@ def rescan(store: MongoStore, folders: list[str] | None = None, *, jobs: int | N
         _relink_history(store, diff.vanished.pop(old)[0], track_id(new))
     report.removed += sorted(diff.vanished)
     _remove(store, [v[0] for v in diff.vanished.values()])
-    store.bump_generation()  # recommender caches must forget removed and relinked ids
+    # recommender caches must forget removed and relinked ids
+    store.write_cluster_blocks(store.bump_generation())
     return report
 
 

@@ -157,7 +157,10 @@ class Recommender:
         ids = self._by_cluster.get(cluster)
         if ids is not None:
             return self._docs(ids)
-        docs = self.store.candidate_docs(cluster=cluster, limit=self.candidate_limit)
+        packed = (None if self._generation is None
+                  else self.store.cluster_block(cluster, self._generation))
+        docs = (self.store.candidate_docs(cluster=cluster, limit=self.candidate_limit)
+                if packed is None else packed[: self.candidate_limit or None])
         for doc in docs:
             self._remember(doc)  # may evict, which forgets every cluster's member list
         self._by_cluster[cluster] = [d["_id"] for d in docs]
