@@ -11,10 +11,11 @@ from pymongo import monitoring
 from core.library.rescan import rescan
 from core.similarity.recommend import Recommender
 from core.store.mongo import MongoStore
+from tests.command_listeners import StartedCommands
 from tests.stores import imported_store
 
 
-class ClusterReads(monitoring.CommandListener):
+class ClusterReads(StartedCommands):
     """Counts ``find`` commands on the tracks that ask for a cluster's members, in one database."""
 
     def __init__(self):
@@ -24,12 +25,6 @@ class ClusterReads(monitoring.CommandListener):
         if (event.command_name == "find" and event.database_name == self.db_name
                 and event.command["find"] == "tracks" and "cluster" in event.command["filter"]):
             self.reads += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from core.library.index import index_library
 from core.library.pipeline import run_import
 from core.similarity import clustering, shingles
 from core.store.mongo import MongoStore
+from tests.command_listeners import StartedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit of the index that wrote shingles, clusters, scales, gains and ``indexed`` apart.
@@ -31,7 +32,7 @@ INDEX_FIELDS = ("codebook_version", "kmeans_version", "audio", "cluster", "shing
 STAGES = (10, 12, 16)
 
 
-class UpdateCounter(monitoring.CommandListener):
+class UpdateCounter(StartedCommands):
     """Counts ``update`` commands on the tracks (each a round trip, however many documents) of
     one database."""
 
@@ -42,12 +43,6 @@ class UpdateCounter(monitoring.CommandListener):
         if (event.command_name == "update" and event.database_name == self.db_name
                 and event.command["update"] == "tracks"):
             self.updates += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
