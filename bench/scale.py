@@ -61,14 +61,14 @@ class Run:
     label: str
     files: int
     analysis_s: float
-    shingle_s: float
-    cluster_s: float
+    models_s: float  # fitting the codebook and K-means
+    pass_s: float  # the index's one pass over the tracks (shingles, clusters, scales)
     step_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def index_s(self) -> float:
         """The library-wide steps."""
-        return self.shingle_s + self.cluster_s
+        return self.models_s + self.pass_s
 
 
 class PhaseClock:
@@ -82,11 +82,12 @@ class PhaseClock:
         self.first.setdefault(message, time.monotonic())
 
     def run(self, label: str, files: int, timings: dict[str, float]) -> Run:
-        """Phases from the messages of ``index_library``: words, shingles, clustering."""
+        """Phases from the messages of ``index_library``: its models are fitted from "learning
+        audio words" on, its pass over the tracks reports "shingles and MinHash"."""
         end = time.monotonic()
         words = self.first.get("learning audio words", end)
-        clustering = self.first.get("clustering", end)
-        return Run(label, files, words - self.start, clustering - words, end - clustering, timings)
+        tracks_pass = self.first.get("shingles and MinHash", end)
+        return Run(label, files, words - self.start, tracks_pass - words, end - tracks_pass, timings)
 
 
 def sample_folder(every: int) -> Path:
