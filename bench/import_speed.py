@@ -51,7 +51,7 @@ MAIN_STAGES = {
 }
 WORKER_STAGES = ("decode", "tags", "quality", "loudness", "features")
 #: Progress messages of the library-wide index (every other message is an analysed file's).
-INDEX_MESSAGES = ("learning audio words", "shingles and MinHash", "clustering", "neighbour scales")
+INDEX_MESSAGES = ("learning audio words", "shingles and MinHash", "clustering")
 #: The serial part after the last file's result, in wall seconds (the profiler's share included).
 TAIL = "after the last file's result (wall s)"
 

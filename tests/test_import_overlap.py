@@ -15,7 +15,7 @@ from core.library.pipeline import run_import
 from core.similarity import shingles
 
 ROOT = Path(__file__).resolve().parents[1]
-INDEX_MESSAGES = ("learning audio words", "shingles and MinHash", "clustering", "neighbour scales")
+INDEX_MESSAGES = ("learning audio words", "shingles and MinHash", "clustering")
 
 # A fresh interpreter: the test process may have scikit-learn loaded already.
 PROBE = """
