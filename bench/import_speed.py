@@ -46,7 +46,7 @@ MAIN_STAGES = {
     "K-means": [("clustering.py", "fit"), ("clustering.py", "assign")],
     "MongoDB reads and writes": [("mongo.py", name) for name in (
         "ensure_schema", "file_states", "put_tracks", "upsert_track", "mark_incomplete",
-        "iter_tracks", "iter_frames", "count_tracks", "update_many", "mark_indexed", "get_model",
+        "iter_tracks", "iter_frames", "count_tracks", "update_many", "get_model",
         "put_model", "bump_generation")],
 }
 WORKER_STAGES = ("decode", "tags", "quality", "loudness", "features")

@@ -111,7 +111,21 @@ def _separate_writes_index():
     spec = importlib.util.spec_from_loader("separate_writes_index", loader=None)
     module = importlib.util.module_from_spec(spec)
     exec(compile(source, "separate_writes_index.py", "exec"), module.__dict__)
-    return module.index_library
+    return lambda store: module.index_library(_SeparateWritesStore(store))
+
+
+class _SeparateWritesStore:
+    """The store as that index used it: with ``mark_indexed`` (since removed, unused)."""
+
+    def __init__(self, store: MongoStore):
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def mark_indexed(self, versions: dict[str, int]) -> None:
+        self._store.tracks.update_many({**versions, "indexed": {"$ne": True}},
+                                       {"$set": {"indexed": True}})
 
 
 def test_documents_equal_those_of_separate_writes(analysed, new_store):

@@ -120,9 +120,7 @@ def index_library(store: MongoStore, progress: Progress | None = None) -> dict:
                      _audio_scaler(store, model, kmeans_version))
     gains = _album_gains(store)
     done = _index_pending(store, models, gains, report)
-    rest = list(gains.items())  # tracks indexed before whose album gained or lost a track
-    for start in range(0, len(rest), UPDATE_BATCH):
-        store.update_many(rest[start:start + UPDATE_BATCH])
+    _write(store, list(gains.items()))  # tracks indexed before whose album gained or lost one
     store.write_cluster_blocks(store.bump_generation())
     return {"indexed": done, "codebook_refit": refit_words, "cluster_refit": refit_clusters,
             "k": model.k}
@@ -199,12 +197,16 @@ def _index_pending(store: MongoStore, models: _Models, gains: dict[str, dict],
         built += _add_shingles(store, models, [s.track for s in chunk if s.shingles], fields)
         _add_models(store, models, {s.track for s in chunk if s.cluster},
                     {s.track for s in chunk if s.audio}, fields)
-        updates = [(track, value) for track, value in fields.items() if value]
-        for first in range(0, len(updates), UPDATE_BATCH):
-            store.update_many(updates[first:first + UPDATE_BATCH])
+        _write(store, [(track, value) for track, value in fields.items() if value])
         # the message the importer's UI and the benchmarks know as the index's per-track phase
         report(start + len(chunk), len(pending), "shingles and MinHash")
     return built
+
+
+def _write(store: MongoStore, updates: list[tuple[str, dict]]) -> None:
+    """``store.update_many`` in bulk writes of ``UPDATE_BATCH`` tracks."""
+    for start in range(0, len(updates), UPDATE_BATCH):
+        store.update_many(updates[start:start + UPDATE_BATCH])
 
 
 def _add_shingles(store: MongoStore, models: _Models, todo: list[str],

@@ -89,7 +89,6 @@ class FileState:
     features_version: int = 1
 
 
-
 def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
     """``ids`` in lists of at most ``IN_CHUNK``, for ``{"field": {"$in": chunk}}`` queries."""
     ids = list(ids)
@@ -285,23 +284,6 @@ class MongoStore:
         if updates:
             self.tracks.bulk_write([UpdateOne({"_id": i}, {"$set": f}) for i, f in updates],
                                    ordered=False)
-
-    @_guard("marking tracks indexed")
-    def mark_indexed(self, versions: dict[str, int]) -> int:
-        """Set ``indexed`` on every track built with exactly these model versions.
-
-        Parameters
-        ----------
-        versions : dict
-            ``{"codebook_version": n, "kmeans_version": m}``: the current models.
-
-        Returns
-        -------
-        int
-            Tracks newly marked.
-        """
-        query = {**versions, "indexed": {"$ne": True}}
-        return self.tracks.update_many(query, {"$set": {"indexed": True}}).modified_count
 
     @_guard("finding LSH collisions")
     def lsh_matches(self, bands: list[str]) -> list[str]:
