@@ -74,28 +74,25 @@ def recommend_for_event(store: MongoStore, recommender: Recommender, event: Play
         if pending is None:
             state.record(event)
         try:
-            doc = (_answer(store, recommender, event, pending, k=k, options=options)
+            doc = (_answer(state, recommender, event, pending, k=k, options=options)
                    if event.type in ANSWERED else None)
             if doc is not None and on_answer is not None:
                 on_answer(doc)
-        except Exception:
+        finally:  # after the answer went out, and also when none could: the play is not lost
             if pending is not None:
-                state.record(pending)  # no answer went out, but the play is not lost
-            raise
-    if pending is not None:
-        state.record(pending)
+                state.record(pending)
     if doc is not None:
         store.save_recommendations(event.session_id, doc)
     return doc
 
 
-def _answer(store: MongoStore, recommender: Recommender, event: PlayEvent,
+def _answer(state: SessionState, recommender: Recommender, event: PlayEvent,
             pending: PlayEvent | None, *, k: int, options: RadioOptions | None) -> dict:
     """The answer document to ``event`` (``pending``: not stored yet)."""
-    view = session_state(store).view(event.session_id, HISTORY, pending=pending)
+    view = state.view(event.session_id, HISTORY, pending=pending)
     return {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
             "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
-            **_plan(recommender, session_state(store), view, k=k, options=options)}
+            **_plan(recommender, state, view, k=k, options=options)}
 
 
 def plan_session(store: MongoStore, recommender: Recommender, session_id: str, *,

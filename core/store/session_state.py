@@ -94,20 +94,13 @@ class SessionState:
         self.store.plays.create_index([("track_id", ASCENDING), ("type", ASCENDING)])
 
     @_guard("recording an event")
-    def record(self, event: PlayEvent, *, count: bool = True) -> bool:
+    def record(self, event: PlayEvent) -> bool:
         """Store an event once and apply it to likes, counters and seeds.
 
         The effects are applied on every delivery, idempotently: the latest like by event time
         wins, counters are recounted from the stored events, a seed is added only if the session's
         seeds are older than it. So a crash after the event was stored and before its effects
         were is made good by the re-delivery (for counters, by the track's next event too).
-
-        Parameters
-        ----------
-        event : PlayEvent
-        count : bool
-            Recount a play's or skip's track now; ``False`` leaves it to the caller's ``count``
-            (the worker answers first: no recommendation reads the counters).
 
         Returns
         -------
@@ -119,22 +112,20 @@ class SessionState:
             self._set_liked(event.track_id, event.type == "like", event.ts)
         elif event.type == "seed":
             self._add_seed(event, redelivered=not new)
-        elif count:
-            self.count(event)
+        else:
+            self._count(event)
         return new
 
-    @_guard("counting plays")
-    def count(self, event: PlayEvent) -> None:
-        """Recount the play or skip counter of ``event``'s track from its stored events."""
+    def _count(self, event: PlayEvent) -> None:
         # One indexed count per event: exact whatever was delivered twice or lost in between
         # (a kept list of counted event ids would be O(1) but forget after its length). Its
         # cost grows with the track's stored events: on the local SecantusDB about 1 ms at 10
         # and 9 ms at 100 plays of the track (a real MongoDB counts index keys only).
         field, stamp = ("plays", "last_played") if event.type == "play" else ("skips", "last_skipped")
-        stored = self.store.plays.count_documents({"track_id": event.track_id, "type": event.type})
+        count = self.store.plays.count_documents({"track_id": event.track_id, "type": event.type})
         # $max: a worker that counted before another one stored its event must not lower the
         # count (the one that stored last counts them all).
-        update = {"$max": {field: stored, stamp: event.ts}}
+        update = {"$max": {field: count, stamp: event.ts}}
         try:
             self.stats.update_one({"_id": event.track_id}, update, upsert=True)
         except DuplicateKeyError:  # two first events of a track at once: the other created it
