@@ -45,8 +45,8 @@ from core.library.pipeline import (
 )
 from core.store.mongo import MongoStore
 
-#: Said on the progress line while no worker has answered for this long.
 log = logging.getLogger("encore.import")
+#: Said on the progress line while no worker has answered for this long.
 QUIET_NOTICE_S = 10.0
 
 
