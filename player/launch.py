@@ -7,6 +7,7 @@ Qt is imported only when the player starts, so ``encore import`` runs on machine
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import sys
 from collections.abc import Sequence
@@ -47,7 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args or args[0].startswith("-"):
         return _run_player(args)  # no subcommand: the desktop player, with its own options
-    return cli_main(args)
+    status = cli_main(args)
+    # The command is over and the interpreter exits next: its final garbage collections would
+    # walk every object the command loaded (scikit-learn, scipy, pymongo), 0.5-0.9 s after an
+    # `encore import` on 2 cores, for cycles that hold nothing to release. Frozen, they are
+    # skipped (0.06-0.27 s); exit handlers still run.
+    gc.freeze()
+    return status
 
 
 if __name__ == "__main__":

@@ -162,8 +162,12 @@ class _TruePeak:
         peak of their whole window, so no value that could beat the maximum is skipped.
         """
         self.best = max(self.best, float(peaks.max(initial=0.0)))
-        before, after = np.abs(context[:_PAD]).max(), np.abs(context[-_PAD:]).max()
-        reach = np.maximum(peaks, np.maximum(np.r_[before, peaks[:-1]], np.r_[peaks[1:], after]))
+        # each block's peak with its neighbours' (the context's for the first and last); np.r_
+        # would cost more than the comparison itself
+        padded = np.empty(len(peaks) + 2)
+        padded[0], padded[1:-1], padded[-1] = (np.abs(context[:_PAD]).max(), peaks,
+                                               np.abs(context[-_PAD:]).max())
+        reach = np.maximum(peaks, np.maximum(padded[:-2], padded[2:]))
         blocks = np.flatnonzero(reach * _OVERSHOOT > self.best)
         if blocks.size == 0:
             return
