@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.queue = PlayQueue()
         self.bridge = PlaybackBridge(self.queue, self, **{
             "device": self.desktop.preferences.output_device, **(playback or {})})
-        self.session = ListeningSession(backend.bus)
+        self.session = ListeningSession(backend.bus, caps=self.desktop.radio_caps)
         kwargs = {} if feed_timeout_s is None else {"timeout_s": feed_timeout_s}
         self.feed = RecommendationFeed(backend.store, self.session.session_id, bootstrap=backend.bootstrap,
                                        bus=backend.bus, parent=self, **kwargs)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from core.audio.covers import cached_cover, cover_cache_dir
+from core.events import CAP_SPAN
 from core.library.watch import LibraryWatcher
 from core.playback.source import PlayItem
 from core.similarity.radio import caps_check, group_keys
@@ -24,8 +25,6 @@ from player.settings_dialog import SettingsDialog
 from player.tray import PlayerTray
 
 log = logging.getLogger("encore.player.desktop")
-#: The radio's variety caps count tracks in any run of this many (the worker's ``RadioOptions.span``).
-SPAN = 5
 
 
 def varied(picks: list[dict], recent: list[PlayItem], *, max_per_artist: int,
@@ -39,15 +38,15 @@ def varied(picks: list[dict], recent: list[PlayItem], *, max_per_artist: int,
     recent : list of PlayItem
         Tracks played, newest last.
     max_per_artist, max_per_album : int
-        At most this many of one artist / album in any ``SPAN`` consecutive tracks (0: no cap).
+        At most this many of one artist / album in any ``CAP_SPAN`` consecutive tracks (0: no cap).
 
     Notes
     -----
-    The worker sequences its picks with its own caps (2 and 2); these can only make the radio
-    stricter, as the player chooses among the picks it was sent.
+    The worker sequences its picks with the caps the session's events carry
+    (``Desktop.radio_caps``); this keeps picks sent before the listener changed them in line.
     """
     keys = [group_keys({"path": i.path, "artist": i.artist, "album": i.album})
-            for i in recent[-(SPAN - 1):]]
+            for i in recent[-(CAP_SPAN - 1):]]
 
     fits = caps_check(keys, max_per_artist or None, max_per_album or None)
     # stable: the worker's order within each
@@ -115,11 +114,17 @@ class Desktop(QObject):
             return replace(row.play_item(), gain=1.0)
         return row.play_item(preamp_db=prefs.preamp_db, album=prefs.replaygain == "album")
 
+    @property
+    def radio_caps(self) -> tuple[int, int]:
+        """The listener's radio variety caps (per artist, per album; 0: none), as events carry
+        them to the worker."""
+        return self.preferences.radio_max_per_artist, self.preferences.radio_max_per_album
+
     def set_radio_picks(self, picks: list[dict]) -> None:
         """The worker's next radio picks, ordered for the listener's variety caps."""
         self._picks = list(picks)
         prefs = self.preferences
-        self.window.radio.set_picks(varied(self._picks, self.window.queue.history(SPAN),
+        self.window.radio.set_picks(varied(self._picks, self.window.queue.history(CAP_SPAN),
                                            max_per_artist=prefs.radio_max_per_artist,
                                            max_per_album=prefs.radio_max_per_album))
 
@@ -144,6 +149,7 @@ class Desktop(QObject):
             apply_theme(preferences.theme)
         if self.tray is not None:
             self.tray.notifications = preferences.notifications
+        self.window.session.caps = self.radio_caps  # the worker's next picks follow them
         self.set_radio_picks(self._picks)
         self.switch_device()
 

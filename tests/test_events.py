@@ -37,6 +37,22 @@ def test_a_valid_event_round_trips():
     assert b"NaN" not in event.to_json()
 
 
+def test_the_listeners_radio_caps_travel_with_an_event_and_stay_out_of_its_identity():
+    capped = make_event("play", "t1", "s1", caps=(3, 0))
+    assert parse_event(capped.to_json()).caps == (3, 0)
+    assert json.loads(capped.to_json())["caps"] == [3, 0]
+    plain = parse_event(_payload())
+    assert plain.caps is None and b"caps" not in plain.to_json()  # older events read as before
+    assert parse_event(_payload(caps=[3, 0], ts=plain.ts)).event_id == plain.event_id
+
+
+@pytest.mark.parametrize("caps", [[3], [1, 2, 3], [6, 2], [-1, 2], [True, 2], [2.0, 2], "2,2",
+                                  {"artist": 2}])
+def test_malformed_caps_are_refused(caps):
+    with pytest.raises(EventError, match="caps must be two whole numbers"):
+        parse_event(_payload(caps=caps))
+
+
 def test_make_event_refuses_a_non_finite_position():
     with pytest.raises(EventError, match="position_s"):
         make_event("play", "t1", "s1", float("nan"))

@@ -197,6 +197,25 @@ def test_settings_dialog_changes_replaygain_and_theme_and_is_stored_in_the_data_
         QApplication.instance().setStyleSheet(style_sheet("dark"))
 
 
+def test_the_radio_caps_set_in_the_settings_travel_with_the_sessions_events(open_window,
+                                                                           album_store, qtbot):
+    """The worker sequences the radio, so the listener's caps must reach it: every event of the
+    session carries them from the moment the dialog is accepted."""
+    window = open_window(album_store)
+    track = window.library.track(0).id
+    window.session.liked(track, True)
+    menu_action(window, "&Settings…").trigger()
+    dialog = window.desktop.dialog
+    dialog.per_artist.setValue(3)
+    dialog.per_album.setValue(0)
+    dialog.accept()
+    window.session.liked(track, False)
+    qtbot.waitUntil(lambda: album_store.db.plays.count_documents({"track_id": track}) == 2,
+                    timeout=10000)
+    stored = {d["type"]: d.get("caps") for d in album_store.db.plays.find({"track_id": track})}
+    assert stored == {"like": [2, 2], "unlike": [3, 0]}
+
+
 def test_the_output_device_changes_when_nothing_plays(open_window, album_store, qtbot, capture):
     window = open_window(album_store, playback=None)  # the default device: the capture file
     desktop, row = window.desktop, window.library.track(0)

@@ -56,9 +56,10 @@ class Session:
         self.store, self.recommender = store, Recommender(store)
         self.id, self.ts = f"t{uuid.uuid4().hex[:10]}", 1000.0
 
-    def send(self, kind: str, track: str, position_s: float = 0.0) -> dict | None:
+    def send(self, kind: str, track: str, position_s: float = 0.0, *,
+             caps: tuple[int, int] | None = None) -> dict | None:
         self.ts += 1.0
-        event = PlayEvent(kind, track, self.id, self.ts, position_s)
+        event = PlayEvent(kind, track, self.id, self.ts, position_s, caps=caps)
         return recommend_for_event(self.store, self.recommender, event)
 
 
@@ -108,6 +109,23 @@ def test_variety_caps_hold_in_every_five_consecutive_picks(library):
         if most == 5:  # without caps the seed's own folder comes in a row: the caps did the work
             assert folders[:5].count("a") >= 3
     assert [_folder(p) for p in capped].count("a") >= 3  # still the seed's sound most often
+
+
+def test_the_caps_an_event_carries_sequence_the_workers_radio(library):
+    """The listener's Settings reach whichever worker answers: the caps travel with the events."""
+    store, ids = library
+    runs = {}
+    for caps in ((2, 2), (3, 3), (0, 0)):
+        session, played = Session(store), []
+        doc = session.send("seed", ids["a0"], caps=caps)
+        for _ in range(6):
+            played.append(doc["radio"][0]["id"])
+            doc = session.send("play", played[-1], caps=caps)
+        folders = [path.rsplit("/", 2)[1] for path in
+                   (store.get_track(t, {"path": 1})["path"] for t in played)]
+        runs[caps] = max(folders[i:i + 5].count(f) for i in range(2) for f in folders[i:i + 5])
+    assert runs[(2, 2)] == 2 and runs[(3, 3)] == 3, runs  # each cap held, and reached
+    assert runs[(0, 0)] >= 4, runs  # lifted: the seed's own folder comes in a row
 
 
 def test_untagged_tracks_are_grouped_by_folder():

@@ -33,11 +33,16 @@ class ListeningSession:
         Where events go (asynchronous; never blocks playback).
     session_id : str, optional
         Default: a new random id.
+    caps : (int, int), optional
+        The listener's radio variety caps (per artist, per album; 0: none), sent with every
+        event; change ``caps`` when the listener does. Default: the worker's.
     """
 
-    def __init__(self, publisher: Publisher, session_id: str | None = None):
+    def __init__(self, publisher: Publisher, session_id: str | None = None, *,
+                 caps: tuple[int, int] | None = None):
         self.publisher = publisher
         self.session_id = session_id or uuid.uuid4().hex
+        self.caps = caps
 
     def started(self, item: PlayItem, position_s: float = 0.0) -> PlayEvent:
         """A track started sounding: send a play event."""
@@ -45,7 +50,7 @@ class ListeningSession:
 
     def send(self, kind: str, track_id: str, position_s: float = 0.0) -> PlayEvent:
         """Publish one event of this session (``like``, ``unlike``, ``seed``, ...)."""
-        event = make_event(kind, track_id, self.session_id, position_s)
+        event = make_event(kind, track_id, self.session_id, position_s, caps=self.caps)
         self.publisher.publish(event)
         return event
 

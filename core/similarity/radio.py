@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from core.events import CAP_SPAN
 from core.similarity.pool import Pool
 from core.similarity.recommend import SEED_FIELDS, Recommender, Scored
 from core.store.session_state import SessionState, SessionView
@@ -57,7 +58,7 @@ class RadioOptions:
     """
 
     window: int = 50
-    span: int = 5
+    span: int = CAP_SPAN
     max_per_artist: int | None = 2
     max_per_album: int | None = 2
     half_life: float = 3.0
@@ -68,6 +69,14 @@ class RadioOptions:
     max_skips: int = 6
     anchors: int = 3
     min_pool: int = 400
+
+    @classmethod
+    def from_caps(cls, caps: tuple[int, int] | None) -> RadioOptions:
+        """The default options with a listener's caps (per artist, per album; 0: no cap), as an
+        event carries them (``None``: the defaults)."""
+        if caps is None:
+            return cls()
+        return replace(cls(), max_per_artist=caps[0] or None, max_per_album=caps[1] or None)
 
     @classmethod
     def for_mode(cls, mode: str, **overrides) -> RadioOptions:

@@ -42,7 +42,8 @@ def recommend_for_event(store: MongoStore, recommender: Recommender, event: Play
     k : int
         Fewest recommendations to compute (``TOP`` are stored).
     options : RadioOptions, optional
-        How the radio weighs the session and keeps variety.
+        How the radio weighs the session and keeps variety (default: the defaults with the
+        caps the event carries).
     on_answer : callable, optional
         Called with the answer as soon as it is computed, before the writes nothing in it
         depends on (the stored copy, the play counter): the worker publishes it there.
@@ -90,6 +91,7 @@ def _answer(state: SessionState, recommender: Recommender, event: PlayEvent,
             pending: PlayEvent | None, *, k: int, options: RadioOptions | None) -> dict:
     """The answer document to ``event`` (``pending``: not stored yet)."""
     view = state.view(event.session_id, HISTORY, pending=pending)
+    options = options or RadioOptions.from_caps(event.caps)
     return {"session_id": event.session_id, "seed": event.track_id, "event_id": event.event_id,
             "ts": event.ts, "computed_at": time.time(), "computed_by": WORKER_ID,
             **_plan(recommender, state, view, k=k, options=options)}
