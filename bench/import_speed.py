@@ -13,7 +13,11 @@ run (the machine is shared: it says how much of it the run had). Then the import
 stage, from a profiled in-process import (worker stages as the workers time them, the rest from
 cProfile, CPU time of every thread), and the wall time from the last file's result to the end.
 
-Usage: python bench/import_speed.py [--every N]   (default: every 4th track of the corpus)
+With ``--rounds R`` the 2-process comparison is run R more times, bliss-audio and Encore
+alternating, and the median of the rounds' ratios is printed: on a shared 2-core machine one pair
+of runs moves by several percent with the neighbours' load.
+
+Usage: python bench/import_speed.py [--every N] [--rounds R]   (default: every 4th track, R = 0)
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import multiprocessing
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -182,9 +187,28 @@ def row(name: str, jobs: int, n: int, minutes: float, result: tuple[float, float
     return f"{name:<34} {jobs:>5} {rate:>9.2f} {cpu / minutes:>16.3f} {versus} {rss:>8.0f} {load:>6.1f}"
 
 
+def rounds(folder: Path, env: dict[str, str], paths: list[str], minutes: float, count: int) -> str:
+    """``count`` more 2-process runs of bliss-audio and Encore, alternating: each round's rows
+    and the median of the rounds' Encore/bliss-audio tracks/s ratios."""
+    lines, ratios = [f"\n{count} more rounds, 2 processes:"], []
+    for round_ in range(count):
+        bliss_result = with_load(pool_run(bliss, paths, 2))
+        env["ENCORE_DB"] = f"bench_import_round{round_}_{os.getpid()}"
+        encore_result = with_load(cli_run(folder, env, 2))
+        ratios.append(bliss_result[0] / encore_result[0])
+        lines += [row(f"round {round_ + 1}: Encore", 2, len(paths), minutes, encore_result,
+                      len(paths) / bliss_result[0]),
+                  row(f"round {round_ + 1}: bliss-audio", 2, len(paths), minutes, bliss_result,
+                      len(paths) / bliss_result[0])]
+    lines.append(f"median Encore / bliss-audio tracks/s over {count} rounds: "
+                 f"{statistics.median(ratios):.2f}x (each: {', '.join(f'{r:.2f}' for r in ratios)})")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--every", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=0)
     args = parser.parse_args()
     from core.audio.decode import probe
     from core.config import Config
@@ -213,6 +237,8 @@ def main() -> None:
                            "decode floor (PyAV blocks)": with_load(pool_run(decode_floor, paths, jobs))}
                 for name, result in results.items():
                     print(row(name, jobs, len(paths), minutes, result, bliss_rate))
+            if args.rounds:
+                print(rounds(folder, env, paths, minutes, args.rounds))
             print("\nImport CPU time by stage (2 processes, profiled; worker stages summed over"
                   " files; start-up: wall time of one fresh process's imports):")
             print(f"  {'stage':<40} {'CPU s':>8} {'per min audio':>14}")
