@@ -212,30 +212,47 @@ class _TruePeak:
         return best
 
 
-def _phases() -> list[list[tuple[int, np.float32]]]:
-    """Non-zero taps of each polyphase branch: output ``4 m + p`` is ``sum(h * x[m - k])``."""
-    return [[(k, tap) for k, tap in enumerate(_TAPS[phase::OVERSAMPLE]) if abs(tap) > 1e-6]
-            for phase in range(OVERSAMPLE)]
+def _interpolation_matrix() -> np.ndarray:
+    """``rows @ matrix``: every phase's ``_FRAME`` outputs from a row of ``_SPAN`` inputs.
+
+    Output ``4 m + p`` is ``sum over k of h[p + 4 k] * x[m - k]``; column ``p * _FRAME + w`` of
+    the matrix holds phase ``p``'s taps placed for output ``w`` of the row.
+    """
+    matrix = np.zeros((_SPAN, OVERSAMPLE * _FRAME), dtype=np.float32)
+    for phase in range(OVERSAMPLE):
+        for k, tap in enumerate(_TAPS[phase::OVERSAMPLE]):
+            for w in range(_FRAME):
+                matrix[_REACH - 1 + w - k, phase * _FRAME + w] = tap
+    return matrix
 
 
-_PHASES = _phases()
+#: Outputs of each phase per row of the interpolation product.
+_FRAME = 16
+#: Taps of the longest phase, and the inputs a row of ``_FRAME`` outputs reaches.
+_REACH = -(-len(_TAPS) // OVERSAMPLE)
+_SPAN = _FRAME + _REACH - 1
+_INTERPOLATION = _interpolation_matrix()
+# The first input a segment's first output reaches: output m of a segment lies beside its frame
+# ``_PAD + m`` (the first ``_PAD`` frames are context), reaching back ``_REACH - 1`` frames.
+_FIRST_INPUT = 2 * _PAD - 1 - (_REACH - 1)
 
 
 def _interpolated_peak(segments: np.ndarray) -> float:
     """Peak of the 4x interpolation of segments (``[shape=(k, TP_SEGMENT + 2 * _PAD, ch)]``).
 
     Equal to ``scipy.signal.upfirdn(_TAPS, segments, up=4, axis=1)`` over the segments' own
-    outputs, but a dozen shifted multiply-adds per phase run several times faster than
-    upfirdn's general polyphase loop.
+    outputs. Each channel's segment is cut into overlapping rows of ``_SPAN`` inputs and one
+    matrix product gives every phase's outputs: BLAS runs it three times faster than a dozen
+    shifted multiply-adds per phase, which walked the segments' memory once per tap.
     """
-    best, first = 0.0, 2 * _PAD - 1  # the output beside each segment's first frame
-    for taps in _PHASES:
-        (k, tap), *rest = taps
-        total = tap * segments[:, first - k : first - k + TP_SEGMENT]
-        for k, tap in rest:
-            total += tap * segments[:, first - k : first - k + TP_SEGMENT]
-        best = max(best, float(total.max()), -float(total.min()))
-    return best
+    count, length, channels = segments.shape
+    rows = np.ascontiguousarray(segments.transpose(0, 2, 1)).reshape(count * channels, length)
+    step, item = rows.strides
+    framed = np.lib.stride_tricks.as_strided(
+        rows[:, _FIRST_INPUT:], (count * channels, TP_SEGMENT // _FRAME, _SPAN),
+        (step, _FRAME * item, item), writeable=False)
+    out = framed @ _INTERPOLATION
+    return max(float(out.max()), -float(out.min()))
 
 
 class QualityMeter:
