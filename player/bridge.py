@@ -63,6 +63,7 @@ class PlaybackBridge(QObject):
         self.engine = PlaybackEngine(next_item=queue.next_on_end, **engine_options)
         self.status = PlaybackStatus("stopped", None, 0.0, 0, 0, None)
         self.device_problem = device_problem(engine_options.get("device"))
+        self._silent_reason = ""
         self._error: str | None = None
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         self._timer.start()
@@ -78,8 +79,9 @@ class PlaybackBridge(QObject):
         self.check_device()
 
     def check_device(self) -> None:
-        """Ask again whether the device can sound; emits ``deviceProblemChanged`` on a change."""
-        problem = device_problem(self._options.get("device"))
+        """Ask again whether the device can sound (it may be listed and still refuse to open,
+        e.g. while another program holds it); emits ``deviceProblemChanged`` on a change."""
+        problem = device_problem(self._options.get("device")) or self.engine.silent_reason
         if problem != self.device_problem:
             self.device_problem = problem
             self.deviceProblemChanged.emit(problem)
@@ -136,6 +138,9 @@ class PlaybackBridge(QObject):
         self.engine.close()
 
     def _poll(self) -> None:
+        if self.engine.silent_reason != self._silent_reason:  # the engine's output just opened
+            self._silent_reason = self.engine.silent_reason  # on the device, or fell back
+            self.check_device()
         status = self.engine.status()
         old, self.status = self.status, status
         if status.serial != old.serial and status.item is not None:

@@ -15,9 +15,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ALSA_DIR = Path(tempfile.gettempdir()) / f"encore-alsa-{os.getpid()}"
 ALSA_DIR.mkdir(exist_ok=True)
 CAPTURE = ALSA_DIR / "played.raw"
-(ALSA_DIR / "asound.conf").write_text(
-    f'pcm.!default {{ type file slave.pcm "null" file "{CAPTURE}" format "raw" }}\n')
-os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{ALSA_DIR / 'asound.conf'}"
+#: A second device, listed like any other; ``held_device`` makes it refuse to open.
+HELD = "encore_held"
+ASOUND_CONF = ALSA_DIR / "asound.conf"
+ASOUND_CONF.write_text(
+    f'pcm.!default {{ type file slave.pcm "null" file "{CAPTURE}" format "raw" }}\n'
+    f'pcm.{HELD} {{ type plug slave.pcm "null" hint.description "Encore test device" }}\n')
+os.environ["ALSA_CONFIG_PATH"] = f"/usr/share/alsa/alsa.conf:{ASOUND_CONF}"
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +97,28 @@ def generated_library(tmp_path_factory) -> Path:
                 audio["album"] = f"Album {kind}"
                 audio.save()
     return root
+
+
+@pytest.fixture
+def held_device():
+    """``(name, release)``: a device that stays listed but refuses to open, as one another
+    program holds does, until ``release()``.
+
+    PortAudio lists devices once, when it starts; ALSA reads its configuration again whenever it
+    changed, at each open: the device is redefined as a card that does not exist.
+    """
+    from core.playback.outputs import device_rate
+
+    device_rate(HELD)  # PortAudio has started and lists it (raises otherwise)
+    original = ASOUND_CONF.read_text()
+
+    def rewrite(text: str, when: float) -> None:
+        ASOUND_CONF.write_text(text)
+        os.utime(ASOUND_CONF, (when, when))  # a new mtime even within the same second
+
+    rewrite(original + f"pcm.{HELD} {{ type hw card 99 }}\n", ASOUND_CONF.stat().st_mtime + 2)
+    yield HELD, lambda: rewrite(original, ASOUND_CONF.stat().st_mtime + 2)
+    rewrite(original, ASOUND_CONF.stat().st_mtime + 2)
 
 
 @pytest.fixture

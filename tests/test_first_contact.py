@@ -45,6 +45,26 @@ def test_without_a_working_device_the_window_says_it_plays_silently_until_one_wo
     assert not warning.isVisible()
 
 
+def test_a_listed_device_that_refuses_to_open_is_shown_as_silent_until_it_opens(
+        open_window, album_store, tmp_path, qtbot, held_device):
+    """A device another program holds is listed (the settings find it) but will not open: the
+    engine plays into its null output, and the window must say so, not sound nothing silently."""
+    name, release = held_device
+    save_settings(Settings(output_device=name), tmp_path / "data" / "settings.json")
+    window = open_window(album_store, playback=None)  # the settings choose the held device
+    warning = window.transport.device_warning
+    assert not warning.isVisible()  # it is listed: nothing to say before it is opened
+    window.play_row(window.library.track(0))
+    qtbot.waitUntil(warning.isVisible, timeout=10000)
+    assert window.bridge.engine.silent_reason in warning.toolTip()
+    window.bridge.engine.stop()
+    qtbot.waitUntil(lambda: not window.bridge.engine.output_open, timeout=5000)  # idle: closed
+    release()
+    window.play_row(window.library.track(0))  # the other program let go: it opens now
+    qtbot.waitUntil(lambda: not warning.isVisible(), timeout=10000)
+    assert window.bridge.engine.silent_reason == ""
+
+
 def test_help_names_the_players_options_and_the_subcommands_in_plain_text():
     encore = Path(sys.executable).with_name("encore")  # the installed console script
     out = subprocess.run([str(encore), "--help"], capture_output=True, text=True, timeout=60,

@@ -102,6 +102,9 @@ class PlaybackEngine:
         #: Output callbacks so far (diagnostics: the device keeps asking even while paused).
         self.fills = 0
         self.error: str | None = None
+        #: Why the device would not open, while the engine plays into the null output instead
+        #: ("" when it sounds, or is silent on purpose). Written by the decoder thread only.
+        self.silent_reason = ""
         self._thread = threading.Thread(target=self._run, name="encore-decoder", daemon=True)
         self._thread.start()
 
@@ -255,8 +258,14 @@ class PlaybackEngine:
             try:
                 self._output = self._open(device_rate(self._device))
             except PlaybackError as exc:
+                # e.g. a device another program holds: it is listed, but will not open
                 self._report(exc)
                 self._output = NullOutput(rate, self._channels, self._fill)
+                self.silent_reason = str(exc)
+            else:
+                self.silent_reason = ""
+        else:
+            self.silent_reason = ""
         self._ring = FrameRing(int(self._buffer_s * self._output.rate), self._channels)
         self._output.start()
 
