@@ -210,9 +210,9 @@ def test_the_radio_caps_set_in_the_settings_travel_with_the_sessions_events(open
     dialog.per_album.setValue(0)
     dialog.accept()
     window.session.liked(track, False)
-    qtbot.waitUntil(lambda: album_store.db.plays.count_documents({"track_id": track}) == 2,
-                    timeout=10000)
-    stored = {d["type"]: d.get("caps") for d in album_store.db.plays.find({"track_id": track})}
+    mine = {"session_id": window.session.session_id, "type": {"$in": ["like", "unlike"]}}
+    qtbot.waitUntil(lambda: album_store.db.plays.count_documents(mine) == 2, timeout=10000)
+    stored = {d["type"]: d.get("caps") for d in album_store.db.plays.find(mine)}
     assert stored == {"like": [2, 2], "unlike": [3, 0]}
 
 
