@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from core.audio.covers import cover_cache_dir
 from core.library.catalog import TrackRow
@@ -424,6 +424,23 @@ class MainWindow(QMainWindow):
         """Library → Find: the search field of the Tracks tab."""
         self.pages.show_tracks()
         self.library_view.focus_search()
+
+    def panes(self) -> list[QWidget]:
+        """The window's panes in F6 order, each as the widget that takes the focus."""
+        return [self.library_view.search, self.library_view.table, self.sidebar.list,
+                self.queue_view.list, self.transport.play_button]
+
+    def focus_pane(self, step: int) -> None:
+        """F6 / Shift+F6: move the focus to the next (``step`` 1) or previous (-1) visible
+        pane, as desktop players do; Tab still walks every control."""
+        panes = [pane for pane in self.panes() if pane.isVisible()]
+        if not panes:
+            return
+        focused = QApplication.focusWidget()
+        current = next((i for i, pane in enumerate(panes)
+                        if focused is not None and (pane is focused or pane.isAncestorOf(focused))),
+                       -1 if step > 0 else 0)
+        panes[(current + step) % len(panes)].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_services(self) -> None:
         """Library → Services status."""

@@ -60,6 +60,11 @@ def build_menus(window) -> None:
                QKeySequence("Ctrl+B"))
     add_action(window, library, tr("&Reload"), window.reload_library, QKeySequence.StandardKey.Refresh)
     add_action(window, library, tr("&Services status"), window.show_services)
+    library.addSeparator()
+    add_action(window, library, tr("Next pane"), lambda: window.focus_pane(1),
+               QKeySequence(Qt.Key.Key_F6))
+    add_action(window, library, tr("Previous pane"), lambda: window.focus_pane(-1),
+               QKeySequence("Shift+F6"))
     window.playlists.add_menu_bar(bar)
     help_menu = bar.addMenu(tr("&Help"))
     add_action(window, help_menu, tr("&About Encore"), lambda: show_about(window))

@@ -1,6 +1,6 @@
 """Accessibility through Qt's accessibility layer on a real window: names on the transport
 controls, recommendations read as title, artist, score and reason, queue rows with where they come
-from, and Tab moving the focus from pane to pane."""
+from, Tab moving the focus from pane to pane, and F6 / Shift+F6 jumping between panes."""
 
 from __future__ import annotations
 
@@ -77,3 +77,20 @@ def test_tab_moves_the_focus_through_search_tracks_sidebar_queue_and_transport(o
             visited.append(pane)
         QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
     assert visited[:5] == ["search", "tracks", "sidebar", "queue", "transport"]
+
+
+def test_f6_jumps_from_pane_to_pane_and_shift_f6_back(open_window, album_store, qtbot):
+    window = open_window(album_store)
+    window.activateWindow()
+    window.library_view.search.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.library_view.search, timeout=5000)
+
+    def walk(key: str, times: int) -> list[str]:
+        seen = []
+        for _ in range(times):
+            QTest.keySequence(QApplication.focusWidget(), key)
+            seen.append(_pane(window, QApplication.focusWidget()))
+        return seen
+
+    assert walk("F6", 5) == ["tracks", "sidebar", "queue", "transport", "search"]
+    assert walk("Shift+F6", 2) == ["transport", "queue"]
