@@ -237,7 +237,7 @@ def main() -> None:
                            "decode floor (PyAV blocks)": with_load(pool_run(decode_floor, paths, jobs))}
                 for name, result in results.items():
                     print(row(name, jobs, len(paths), minutes, result, bliss_rate))
-            if args.rounds:
+            if args.rounds > 0:
                 print(rounds(folder, env, paths, minutes, args.rounds))
             print("\nImport CPU time by stage (2 processes, profiled; worker stages summed over"
                   " files; start-up: wall time of one fresh process's imports):")

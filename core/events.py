@@ -65,7 +65,8 @@ class PlayEvent:
 
 def make_event(kind: str, track_id: str, session_id: str, position_s: float = 0.0, *,
                caps: tuple[int, int] | None = None) -> PlayEvent:
-    """A new event stamped now; validated like any received one."""
+    """A new event stamped now, with the listener's radio ``caps`` if given (per artist, per
+    album; 0: no cap); validated like any received one."""
     try:
         raw = PlayEvent(kind, track_id, session_id, time.time(), position_s, caps=caps).to_json()
     except ValueError as exc:  # NaN or infinite position: JSON without NaN refuses it

@@ -138,8 +138,9 @@ class PlaybackBridge(QObject):
         self.engine.close()
 
     def _poll(self) -> None:
-        if self.engine.silent_reason != self._silent_reason:  # the engine's output just opened
-            self._silent_reason = self.engine.silent_reason  # on the device, or fell back
+        reason = self.engine.silent_reason
+        if reason != self._silent_reason:  # the engine's output just opened, or fell back
+            self._silent_reason = reason
             self.check_device()
         status = self.engine.status()
         old, self.status = self.status, status

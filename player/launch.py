@@ -49,11 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0].startswith("-"):
         return _run_player(args)  # no subcommand: the desktop player, with its own options
     status = cli_main(args)
-    # The command is over and the interpreter exits next: its final garbage collections would
-    # walk every object the command loaded (scikit-learn, scipy, pymongo), 0.5-0.9 s after an
-    # `encore import` on 2 cores, for cycles that hold nothing to release. Frozen, they are
-    # skipped (0.06-0.27 s); exit handlers still run.
-    gc.freeze()
+    if argv is None:
+        # The console script's command is over and the interpreter exits next: its final
+        # garbage collections would walk every object the command loaded (scikit-learn, scipy,
+        # pymongo), 0.5-0.9 s after an `encore import` on 2 cores, for cycles that hold nothing
+        # to release. Frozen, they are skipped (0.06-0.27 s); exit handlers still run. (A caller
+        # passing ``argv`` goes on running: its objects must stay collectable.)
+        gc.freeze()
     return status
 
 

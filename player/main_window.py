@@ -425,22 +425,30 @@ class MainWindow(QMainWindow):
         self.pages.show_tracks()
         self.library_view.focus_search()
 
-    def panes(self) -> list[QWidget]:
-        """The window's panes in F6 order, each as the widget that takes the focus."""
-        return [self.library_view.search, self.library_view.table, self.sidebar.list,
-                self.queue_view.list, self.transport.play_button]
+    def panes(self) -> list[tuple[QWidget, list[QWidget]]]:
+        """The window's panes in F6 order: each pane, and the widgets to focus in it, first
+        choice first (the first visible one is taken)."""
+        return [(self.pages, [self.library_view.table, self.browser.list,
+                              self.pages.playlists.list]),
+                (self.sidebar, [self.sidebar.list]), (self.queue_view, [self.queue_view.list]),
+                (self.transport, [self.transport.play_button])]
 
     def focus_pane(self, step: int) -> None:
         """F6 / Shift+F6: move the focus to the next (``step`` 1) or previous (-1) visible
         pane, as desktop players do; Tab still walks every control."""
-        panes = [pane for pane in self.panes() if pane.isVisible()]
+        panes = [(pane, targets) for pane, targets in self.panes() if pane.isVisible()]
         if not panes:
             return
         focused = QApplication.focusWidget()
-        current = next((i for i, pane in enumerate(panes)
+        current = next((i for i, (pane, _) in enumerate(panes)
                         if focused is not None and (pane is focused or pane.isAncestorOf(focused))),
                        -1 if step > 0 else 0)
-        panes[(current + step) % len(panes)].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        pane, targets = panes[(current + step) % len(panes)]
+        # a page with none of the usual views (the welcome page): its first focusable control
+        target = next((w for w in targets + pane.findChildren(QWidget)
+                       if w.isVisible() and w.focusPolicy() & Qt.FocusPolicy.TabFocus), None)
+        if target is not None:
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def show_services(self) -> None:
         """Library → Services status."""

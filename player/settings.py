@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from core.config import Config
+from core.events import CAP_SPAN
 
 REPLAYGAIN_MODES = ("track", "album", "off")
 THEMES = ("dark", "light", "system")
@@ -58,8 +59,9 @@ class Settings:
         default, values = Settings(), asdict(self)
         checks = {"replaygain": lambda v: v in REPLAYGAIN_MODES, "theme": lambda v: v in THEMES,
                   "preamp_db": lambda v: -15 <= v <= 15,
-                  "radio_max_per_artist": lambda v: 0 <= v <= 5,
-                  "radio_max_per_album": lambda v: 0 <= v <= 5}
+                  # events refuse caps beyond the span they count in
+                  "radio_max_per_artist": lambda v: 0 <= v <= CAP_SPAN,
+                  "radio_max_per_album": lambda v: 0 <= v <= CAP_SPAN}
         for name, ok in checks.items():
             if not ok(values[name]):
                 log.warning("setting %s=%r is out of range: using %r", name, values[name],

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import EncoreError, PlaybackError
+from core.events import CAP_SPAN
 from core.library import folders
 from player.settings import REPLAYGAIN_MODES, THEMES, Settings
 
@@ -159,11 +160,11 @@ class SettingsDialog(QDialog):
         return box
 
     def _cap(self, value: int, name: str) -> QSpinBox:
-        spin = QSpinBox(minimum=0, maximum=5, value=value, specialValueText=self.tr("no limit"),
-                        maximumWidth=SPIN_WIDTH)
-        # The recommender worker plans with caps of 2; the player picks among what it sends.
-        return self._named(spin, name, self.tr("The radio plays at most 2 by default; 1 makes it "
-                                               "stricter from its next pick"))
+        spin = QSpinBox(minimum=0, maximum=CAP_SPAN, value=value,
+                        specialValueText=self.tr("no limit"), maximumWidth=SPIN_WIDTH)
+        return self._named(spin, name, self.tr("The radio plays at most 2 by default: fewer "
+                                               "mixes more, more stays closer to what you "
+                                               "started it from"))
 
     def _folders_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Library folders (checked: followed while Encore runs)"))

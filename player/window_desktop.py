@@ -137,9 +137,10 @@ class Desktop(QObject):
         return self.dialog
 
     def apply(self, preferences: Settings) -> None:
-        """Use and store new settings. ReplayGain applies from the next track queued or played,
-        the radio's caps from its next pick, the theme at once; the output device at once when
-        nothing plays, else when playback next stops."""
+        """Use and store new settings. ReplayGain applies from the next track queued or played;
+        the radio's caps reorder the picks already sent at once and reach the worker with the
+        next event (looser caps take effect from its answer); the theme at once; the output
+        device at once when nothing plays, else when playback next stops."""
         old, self.preferences = self.preferences, preferences
         try:
             save_settings(preferences, self.path)

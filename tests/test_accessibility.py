@@ -92,5 +92,10 @@ def test_f6_jumps_from_pane_to_pane_and_shift_f6_back(open_window, album_store, 
             seen.append(_pane(window, QApplication.focusWidget()))
         return seen
 
-    assert walk("F6", 5) == ["tracks", "sidebar", "queue", "transport", "search"]
+    assert walk("F6", 4) == ["sidebar", "queue", "transport", "tracks"]
     assert walk("Shift+F6", 2) == ["transport", "queue"]
+    window.transport.volume.setFocus()  # from any control of a pane, not only its first
+    assert walk("Shift+F6", 1) == ["queue"]
+    window.pages.show_browse()  # another page of the library pane: its own view takes the focus
+    assert walk("F6", 2) == ["transport", "other"]
+    assert QApplication.focusWidget() is window.browser.list

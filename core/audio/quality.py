@@ -228,6 +228,8 @@ def _interpolation_matrix() -> np.ndarray:
 
 #: Outputs of each phase per row of the interpolation product.
 _FRAME = 16
+# rows must tile a segment exactly, or its last outputs would never be looked at
+assert TP_SEGMENT % _FRAME == 0
 #: Taps of the longest phase, and the inputs a row of ``_FRAME`` outputs reaches.
 _REACH = -(-len(_TAPS) // OVERSAMPLE)
 _SPAN = _FRAME + _REACH - 1
@@ -241,9 +243,9 @@ def _interpolated_peak(segments: np.ndarray) -> float:
     """Peak of the 4x interpolation of segments (``[shape=(k, TP_SEGMENT + 2 * _PAD, ch)]``).
 
     Equal to ``scipy.signal.upfirdn(_TAPS, segments, up=4, axis=1)`` over the segments' own
-    outputs. Each channel's segment is cut into overlapping rows of ``_SPAN`` inputs and one
-    matrix product gives every phase's outputs: BLAS runs it three times faster than a dozen
-    shifted multiply-adds per phase, which walked the segments' memory once per tap.
+    outputs. Each channel's segment is cut into overlapping rows of ``_SPAN`` inputs (a strided
+    view, no copy) and one matrix product gives every phase's outputs: three times faster than a
+    dozen shifted multiply-adds per phase, each of which walked the segments' memory again.
     """
     count, length, channels = segments.shape
     rows = np.ascontiguousarray(segments.transpose(0, 2, 1)).reshape(count * channels, length)

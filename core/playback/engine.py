@@ -252,6 +252,7 @@ class PlaybackEngine:
         if self._output is not None and self._output.rate == rate:
             return
         self._close_output()
+        reason = ""
         try:
             self._output = self._open(rate)
         except PlaybackError:
@@ -261,11 +262,8 @@ class PlaybackEngine:
                 # e.g. a device another program holds: it is listed, but will not open
                 self._report(exc)
                 self._output = NullOutput(rate, self._channels, self._fill)
-                self.silent_reason = str(exc)
-            else:
-                self.silent_reason = ""
-        else:
-            self.silent_reason = ""
+                reason = str(exc)
+        self.silent_reason = reason
         self._ring = FrameRing(int(self._buffer_s * self._output.rate), self._channels)
         self._output.start()
 

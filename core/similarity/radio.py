@@ -76,7 +76,7 @@ class RadioOptions:
         event carries them (``None``: the defaults)."""
         if caps is None:
             return cls()
-        return replace(cls(), max_per_artist=caps[0] or None, max_per_album=caps[1] or None)
+        return cls(max_per_artist=caps[0] or None, max_per_album=caps[1] or None)
 
     @classmethod
     def for_mode(cls, mode: str, **overrides) -> RadioOptions:
