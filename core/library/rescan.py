@@ -118,7 +118,7 @@ def rescan(store: MongoStore, folders: list[str] | None = None, *, jobs: int | N
         report.imported.remove(new)
         _relink_history(store, diff.vanished.pop(old)[0], track_id(new))
     report.removed += sorted(diff.vanished)
-    _remove(store, [v[0] for v in diff.vanished.values()])
+    store.remove_tracks([v[0] for v in diff.vanished.values()])  # plays stay
     # recommender caches must forget removed and relinked ids
     store.write_cluster_blocks(store.bump_generation())
     return report
@@ -318,7 +318,7 @@ def _relink_history(store: MongoStore, old: str, new: str) -> None:
         for doc in collection.find({list_field: old}, {list_field: 1}):
             ids = [new if t == old else t for t in doc[list_field]]
             collection.update_one({"_id": doc["_id"]}, {"$set": {list_field: ids}})
-    _remove(store, [old])
+    store.remove_tracks([old])  # plays stay: history outlives files
 
 
 def _carry_fields(store: MongoStore, old: str, new: str) -> None:
@@ -330,15 +330,8 @@ def _carry_fields(store: MongoStore, old: str, new: str) -> None:
         return
     carried = {k: v for k, v in old_doc.items() if k not in new_doc}
     if carried:
-        store.tracks.update_one({"_id": new}, {"$set": carried})
+        store.update_many([(new, carried)])
 
-
-@_guard("removing deleted files")
-def _remove(store: MongoStore, ids: list[str]) -> None:
-    """Drop tracks and their frames; plays stay (history outlives files)."""
-    if ids:
-        store.tracks.delete_many({"_id": {"$in": ids}})
-        store.frames.delete_many({"_id": {"$in": ids}})
 
 
 def _source_paths(store: MongoStore, ids: list[str]) -> list[str]:

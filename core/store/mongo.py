@@ -35,6 +35,8 @@ CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist
                     "loudness.integrated_lufs": 1}
 #: Tracks per packed cluster block (``write_cluster_blocks``): a few MB, far from the 16 MiB limit.
 BLOCK_MEMBERS = 500
+#: Top-level fields whose change makes a cluster's packed block stale.
+_PACKED_ROOTS = frozenset(field.split(".")[0] for field in CANDIDATE_FIELDS)
 #: Largest document MongoDB accepts (16 MiB).
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 #: Ids per ``$in`` query: SecantusDB answers one ``$in`` in time quadratic in its length (5,000
@@ -187,6 +189,9 @@ class MongoStore:
             except (DocumentError, UnicodeError) as exc:
                 refused[doc["_id"]] = str(exc)
                 docs.pop(doc["_id"], None)
+        # the clusters whose packed blocks hold these tracks' older versions, or will miss them
+        self.mark_dirty(self.clusters_of(list(docs))
+                        | {d["cluster"] for d in docs.values() if d.get("cluster") is not None})
         refused |= self._replace_all(self.frames, frames)
         refused |= self._replace_all(self.tracks, {i: d for i, d in docs.items() if i not in refused})
         if refused:  # an older version of a refused track no longer matches its frames
@@ -214,8 +219,35 @@ class MongoStore:
     def mark_incomplete(self, ids: list[str]) -> None:
         """Have the next import analyse these tracks again (a part of them is missing)."""
         if ids:
+            self.mark_dirty(self.clusters_of(ids))
             self.tracks.update_many({"_id": {"$in": ids}},
                                     {"$set": {"complete": False, "indexed": False}})
+
+    @_guard("removing tracks")
+    def remove_tracks(self, ids: list[str]) -> None:
+        """Drop tracks and their frames (their clusters are packed again at the next packing)."""
+        if ids:
+            self.mark_dirty(self.clusters_of(ids))
+            for chunk in id_chunks(ids):
+                self.tracks.delete_many({"_id": {"$in": chunk}})
+                self.frames.delete_many({"_id": {"$in": chunk}})
+
+    @_guard("reading the tracks' clusters")
+    def clusters_of(self, ids: list[str]) -> set[int]:
+        """The clusters the given tracks are in now (a track without one adds none)."""
+        return {d["cluster"] for chunk in id_chunks(ids)
+                for d in self.tracks.find({"_id": {"$in": chunk}}, {"cluster": 1})
+                if d.get("cluster") is not None}
+
+    @_guard("marking clusters to pack again")
+    def mark_dirty(self, clusters: Iterable[int]) -> None:
+        """Have the next ``write_cluster_blocks`` pack these clusters again: a track of theirs
+        is about to change, arrive or go. Marked before the write, so a crash in between only
+        packs a cluster once more than needed."""
+        clusters = sorted(set(clusters))
+        if clusters:
+            self.meta.update_one({"_id": "library"},
+                                 {"$addToSet": {"dirty": {"$each": clusters}}}, upsert=True)
 
     @_guard("reading file states")
     def file_states(self) -> dict[str, FileState]:
@@ -280,7 +312,12 @@ class MongoStore:
 
     @_guard("updating tracks")
     def update_many(self, updates: list[tuple[str, dict]]) -> None:
-        """Apply ``$set`` updates ``[(track_id, fields), ...]`` in one bulk write."""
+        """Apply ``$set`` updates ``[(track_id, fields), ...]`` in one bulk write (the clusters
+        of the tracks whose packed fields change are packed again at the next packing)."""
+        packed = [(i, f) for i, f in updates if any(k.split(".")[0] in _PACKED_ROOTS for k in f)]
+        if packed:
+            self.mark_dirty(self.clusters_of([i for i, _ in packed])
+                            | {f["cluster"] for _, f in packed if f.get("cluster") is not None})
         if updates:
             self.tracks.bulk_write([UpdateOne({"_id": i}, {"$set": f}) for i, f in updates],
                                    ordered=False)
@@ -303,37 +340,74 @@ class MongoStore:
 
     @_guard("packing the clusters")
     def write_cluster_blocks(self, generation: int) -> int:
-        """Pack every cluster's ``candidate_docs`` into a few blocks stamped with ``generation``
-        and drop older blocks.
+        """Pack the clusters' ``candidate_docs`` into a few blocks each and make them the
+        blocks of library ``generation``.
 
         On the local server a query pays per document returned (~0.1 ms): a cluster of a large
         library (hundreds of tracks) costs one read as a block instead of one per track.
-        Readers use a block only when its generation is the library's, so a library changed
-        since (a rescan, an import) falls back to the tracks until the next packing.
+        The ``blocks`` document in ``meta`` names, for one generation, the packing each cluster
+        is read from; readers at another generation (a library changed since) fall back to the
+        tracks until the next packing.
+
+        When the packing of the generation just before completed, only the clusters marked
+        since (``mark_dirty``: every write of a packed field, every removal) and new ones are
+        packed again, and the others keep their blocks: one added track costs one cluster, not
+        a read of the whole library. Otherwise (the first packing, or one cut short) every
+        cluster is packed.
 
         Returns
         -------
         int
             Blocks written.
         """
-        written = 0
-        self.blocks.delete_many({"generation": generation})  # a packing of it cut short
-        for cluster in sorted(c for c in self.tracks.distinct("cluster") if c is not None):
-            docs = list(self.tracks.find({"cluster": cluster}, with_raw_fields(CANDIDATE_FIELDS)))
-            parts = [docs[i:i + BLOCK_MEMBERS] for i in range(0, len(docs), BLOCK_MEMBERS)]
+        dirty = sorted((self.meta.find_one({"_id": "library"}, {"dirty": 1}) or {}).get("dirty", []))
+        heads = self.meta.find_one({"_id": "blocks"}) or {}
+        incremental = heads.get("generation") == generation - 1
+        if incremental:
+            # A cluster gains or loses members only by a marked write: the others are unchanged,
+            # and the marked ones are all that may have appeared (no distinct over the tracks:
+            # the local server answers it by reading every track, 4 s at 100,000).
+            kept = {c: g for c, g in heads["clusters"].items() if int(c) not in dirty}
+            fresh = dirty
+        else:
+            kept, fresh = {}, sorted(c for c in self.tracks.distinct("cluster") if c is not None)
+        packed = {cluster: self._pack_cluster(cluster, generation) for cluster in fresh}
+        self.meta.replace_one({"_id": "blocks"}, {"generation": generation, "clusters": kept | {
+            str(c): generation for c, parts in packed.items() if parts}}, upsert=True)
+        # Now that no reader is sent to them: the older packings of the clusters packed again,
+        # and every block of a cluster that is gone (each delete looks at one cluster's blocks).
+        gone = set() if incremental else set(self.blocks.distinct("cluster")) - set(fresh)
+        for cluster in fresh:
+            self.blocks.delete_many({"cluster": cluster, "generation": {"$ne": generation}})
+        for cluster in gone:
+            self.blocks.delete_many({"cluster": cluster})
+        # marks added meanwhile (by a writer outside the import lock) wait for the next packing
+        self.meta.update_one({"_id": "library"}, {"$pullAll": {"dirty": dirty}})
+        return sum(packed.values())
+
+    def _pack_cluster(self, cluster: int, generation: int) -> int:
+        """Write one cluster's blocks for ``generation`` (replacing any of a packing of it cut
+        short); returns how many (0: the cluster has no member left)."""
+        self.blocks.delete_many({"cluster": cluster, "generation": generation})
+        docs = list(self.tracks.find({"cluster": cluster}, with_raw_fields(CANDIDATE_FIELDS)))
+        parts = [docs[i:i + BLOCK_MEMBERS] for i in range(0, len(docs), BLOCK_MEMBERS)]
+        if parts:
             self.blocks.insert_many([{"cluster": cluster, "part": i, "parts": len(parts),
                                       "generation": generation,
                                       "members": bson.encode({"m": part})}
                                      for i, part in enumerate(parts)])
-            written += len(parts)
-        self.blocks.delete_many({"generation": {"$ne": generation}})
-        return written
+        return len(parts)
 
     @_guard("reading a cluster block")
     def cluster_block(self, cluster: int, generation: int) -> list[dict] | None:
         """``candidate_docs(cluster=cluster)`` from the packed blocks of ``generation``, in the
         same order, or ``None`` if they are missing or incomplete (being written)."""
-        found = sorted(self.blocks.find({"cluster": cluster, "generation": generation}),
+        heads = self.meta.find_one({"_id": "blocks", "generation": generation},
+                                   {f"clusters.{cluster}": 1})
+        packed = ((heads or {}).get("clusters") or {}).get(str(cluster))
+        if packed is None:
+            return None
+        found = sorted(self.blocks.find({"cluster": cluster, "generation": packed}),
                        key=lambda b: b["part"])
         if not found or len(found) != found[0]["parts"]:
             return None
