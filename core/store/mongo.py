@@ -137,6 +137,7 @@ class MongoStore:
         self.clusters = self.db.clusters
         self.meta = self.db.meta
         self.blocks = self.db.cluster_blocks
+        self._packed: tuple[int, dict[str, int]] | None = None  # ``_packings`` of one generation
 
     @_guard("preparing the database")
     def ensure_schema(self) -> None:
@@ -402,16 +403,26 @@ class MongoStore:
     def cluster_block(self, cluster: int, generation: int) -> list[dict] | None:
         """``candidate_docs(cluster=cluster)`` from the packed blocks of ``generation``, in the
         same order, or ``None`` if they are missing or incomplete (being written)."""
-        heads = self.meta.find_one({"_id": "blocks", "generation": generation},
-                                   {f"clusters.{cluster}": 1})
-        packed = ((heads or {}).get("clusters") or {}).get(str(cluster))
-        if packed is None:
-            return None
-        found = sorted(self.blocks.find({"cluster": cluster, "generation": packed}),
-                       key=lambda b: b["part"])
-        if not found or len(found) != found[0]["parts"]:
-            return None
-        return [decode_paths(d) for b in found for d in bson.decode(b["members"])["m"]]
+        for fresh in (False, True):  # a generation packed twice moved its blocks: read again
+            packed = self._packings(generation, fresh=fresh).get(str(cluster))
+            if packed is None:
+                return None
+            found = sorted(self.blocks.find({"cluster": cluster, "generation": packed}),
+                           key=lambda b: b["part"])
+            if found and len(found) == found[0]["parts"]:
+                return [decode_paths(d) for b in found for d in bson.decode(b["members"])["m"]]
+        return None
+
+    def _packings(self, generation: int, *, fresh: bool = False) -> dict[str, int]:
+        """``{cluster: packing}`` of library ``generation`` (``{}`` until it is packed), read
+        once per generation: a recommendation reads several clusters."""
+        cached = self._packed
+        if fresh or cached is None or cached[0] != generation:
+            doc = self.meta.find_one({"_id": "blocks", "generation": generation})
+            if doc is None:
+                return {}  # not packed yet: asked again next time
+            cached = self._packed = (generation, doc["clusters"])
+        return cached[1]
 
     @_guard("reading the library generation")
     def generation(self) -> int:
