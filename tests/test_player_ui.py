@@ -77,6 +77,10 @@ def click_header(qtbot, header, column: int) -> None:
 
 def double_click_row(qtbot, window: MainWindow, row: int) -> None:
     table = window.library_view.table
+    # the row must be laid out on screen first: a click on a table still being laid out (the
+    # library page shown after loading) can land nowhere, which the full suite met now and then
+    qtbot.waitUntil(lambda: table.isVisible() and table.viewport().rect().contains(
+        table.visualRect(window.library.index(row, TITLE))), timeout=10000)
     rect = table.visualRect(window.library.index(row, TITLE))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
