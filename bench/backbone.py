@@ -40,7 +40,8 @@ from core.similarity import minhash, timbre_gauss
 from core.similarity.clustering import AUDIO_DIMS, ClusterModel
 from core.similarity.pool import Pool
 from core.similarity.recommend import SEED_FIELDS, Recommender
-from core.store.mongo import CANDIDATE_FIELDS, MongoStore
+from core.store.cluster_blocks import CANDIDATE_FIELDS
+from core.store.mongo import MongoStore
 
 TOPICS_PER_1K = 10
 #: Share of its topic's hash values a synthetic signature keeps.

@@ -7,7 +7,8 @@ from dataclasses import dataclass, fields
 from functools import cache
 
 from core.playback.source import PlayItem, replaygain_factor
-from core.store.mongo import MongoStore, id_chunks
+from core.store.driver import id_chunks
+from core.store.mongo import MongoStore
 from core.store.paths import display
 
 #: Only what a library row shows: features, signatures and shingles stay in the database.

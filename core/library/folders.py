@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 from core.audio.enhance import EnhanceOptions
 from core.library.analyse import AnalyseOptions
-from core.store.mongo import MongoStore, _guard
+from core.store.driver import _guard
+from core.store.mongo import MongoStore
 from core.store.paths import decode_paths, display, encode_paths
 
 COLLECTION = "library_folders"

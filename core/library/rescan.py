@@ -33,7 +33,8 @@ from core.library.discover import Skipped, discover
 from core.library.folders import is_inside, list_folders, outermost
 from core.library.pipeline import Progress, options_key, run_import
 from core.similarity.shingles import jaccard
-from core.store.mongo import FileState, MongoStore, _guard
+from core.store.driver import _guard
+from core.store.mongo import FileState, MongoStore
 from core.store.paths import display
 
 DURATION_TOLERANCE_S = 0.5
@@ -331,7 +332,6 @@ def _carry_fields(store: MongoStore, old: str, new: str) -> None:
     carried = {k: v for k, v in old_doc.items() if k not in new_doc}
     if carried:
         store.update_many([(new, carried)])
-
 
 
 def _source_paths(store: MongoStore, ids: list[str]) -> list[str]:

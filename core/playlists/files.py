@@ -11,7 +11,8 @@ from pathlib import Path
 
 from core.errors import NotFoundError
 from core.playlists.store import Playlist, Playlists
-from core.store.mongo import MongoStore, id_chunks
+from core.store.driver import id_chunks
+from core.store.mongo import MongoStore
 
 #: What an entry needs besides its path: the rest of a track stays in the database.
 ENTRY_FIELDS = {"_id": 1, "path": 1, "source_path": 1, "title": 1, "artist": 1, "album": 1,

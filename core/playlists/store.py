@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pymongo.errors import DuplicateKeyError
 
 from core.errors import NotFoundError
-from core.store.mongo import MongoStore, _guard, id_chunks
+from core.store.driver import _guard, id_chunks
+from core.store.mongo import MongoStore
 
 
 @dataclass(frozen=True)

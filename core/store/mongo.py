@@ -1,4 +1,5 @@
-"""The MongoDB store: tracks, segment frames, plays, recommendations, models and locks.
+"""The MongoDB store: tracks, segment frames, plays, recommendations, models and locks (the
+packed cluster blocks are ``core.store.cluster_blocks``, mixed in).
 
 Every write is an idempotent upsert keyed by a natural id, so re-imports and re-delivered events
 change nothing twice. Writes wait for the journal (``j=True``): an acknowledged write survives a
@@ -10,73 +11,27 @@ against a real MongoDB or the local SecantusDB server.
 from __future__ import annotations
 
 import contextlib
-import functools
-import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import bson
 import pymongo
-from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.operations import ReplaceOne
 from pymongo.write_concern import WriteConcern
 
-from core.errors import DocumentError, NotFoundError, StoreError
+from core.errors import DocumentError, NotFoundError
+from core.store.cluster_blocks import CANDIDATE_FIELDS, ClusterBlocks
+from core.store.driver import _guard, id_chunks
 from core.store.paths import decode_paths, encode_paths, is_utf8, path_query, with_raw_fields
 
 SCHEMA_VERSION = 2
-#: Fields a recommendation needs from a candidate; everything heavy stays on the server.
-CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
-                    "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
-                    "features.vector": 1, "features.timbre_gauss": 1, "audio": 1,
-                    "loudness.integrated_lufs": 1}
-#: Tracks per packed cluster block (``write_cluster_blocks``): a few MB, far from the 16 MiB limit.
-BLOCK_MEMBERS = 500
-#: Top-level fields whose change makes a cluster's packed block stale.
-_PACKED_ROOTS = frozenset(field.split(".")[0] for field in CANDIDATE_FIELDS)
 #: Largest document MongoDB accepts (16 MiB).
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-#: Ids per ``$in`` query: SecantusDB answers one ``$in`` in time quadratic in its length (5,000
-#: ids: 24 s; 500: 0.19 s), so long lists are asked for in chunks.
-IN_CHUNK = 250
 #: Frame matrices per cursor batch: what a reader holds at once (a long track's is ~0.5 MB).
 FRAMES_BATCH = 16
-
-
-def _guard(action: str):
-    """Turn driver errors into ``StoreError`` with the action that failed.
-
-    Generator functions are wrapped as generators, so an error raised while the caller iterates
-    (a server that dies mid-cursor) is turned too, not only one raised when the call is made.
-    """
-
-    def error(exc: Exception) -> StoreError:
-        return StoreError(f"database error while {action}: {exc}")
-
-    def wrap(func):
-        if inspect.isgeneratorfunction(func):
-            @functools.wraps(func)
-            def iterate(*args, **kwargs):
-                try:
-                    yield from func(*args, **kwargs)
-                except (PyMongoError, BSONError) as exc:
-                    raise error(exc) from exc
-
-            return iterate
-
-        @functools.wraps(func)
-        def call(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except (PyMongoError, BSONError) as exc:
-                raise error(exc) from exc
-
-        return call
-
-    return wrap
 
 
 @dataclass(frozen=True)
@@ -89,13 +44,6 @@ class FileState:
     options: str | None
     copy_path: str | None
     features_version: int = 1
-
-
-def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
-    """``ids`` in lists of at most ``IN_CHUNK``, for ``{"field": {"$in": chunk}}`` queries."""
-    ids = list(ids)
-    for start in range(0, len(ids), IN_CHUNK):
-        yield ids[start:start + IN_CHUNK]
 
 
 def _checked(doc: dict) -> dict:
@@ -113,7 +61,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class MongoStore:
+class MongoStore(ClusterBlocks):
     """Encore's data in one MongoDB database.
 
     Parameters
@@ -233,23 +181,6 @@ class MongoStore:
                 self.tracks.delete_many({"_id": {"$in": chunk}})
                 self.frames.delete_many({"_id": {"$in": chunk}})
 
-    @_guard("reading the tracks' clusters")
-    def clusters_of(self, ids: list[str]) -> set[int]:
-        """The clusters the given tracks are in now (a track without one adds none)."""
-        return {d["cluster"] for chunk in id_chunks(ids)
-                for d in self.tracks.find({"_id": {"$in": chunk}}, {"cluster": 1})
-                if d.get("cluster") is not None}
-
-    @_guard("marking clusters to pack again")
-    def mark_dirty(self, clusters: Iterable[int]) -> None:
-        """Have the next ``write_cluster_blocks`` pack these clusters again: a track of theirs
-        is about to change, arrive or go. Marked before the write, so a crash in between only
-        packs a cluster once more than needed."""
-        clusters = sorted(set(clusters))
-        if clusters:
-            self.meta.update_one({"_id": "library"},
-                                 {"$addToSet": {"dirty": {"$each": clusters}}}, upsert=True)
-
     @_guard("reading file states")
     def file_states(self) -> dict[str, FileState]:
         """``{path: FileState}`` of every complete track, for incremental imports."""
@@ -315,10 +246,7 @@ class MongoStore:
     def update_many(self, updates: list[tuple[str, dict]]) -> None:
         """Apply ``$set`` updates ``[(track_id, fields), ...]`` in one bulk write (the clusters
         of the tracks whose packed fields change are packed again at the next packing)."""
-        packed = [(i, f) for i, f in updates if any(k.split(".")[0] in _PACKED_ROOTS for k in f)]
-        if packed:
-            self.mark_dirty(self.clusters_of([i for i, _ in packed])
-                            | {f["cluster"] for _, f in packed if f.get("cluster") is not None})
+        self.mark_updated(updates)
         if updates:
             self.tracks.bulk_write([UpdateOne({"_id": i}, {"$set": f}) for i, f in updates],
                                    ordered=False)
@@ -338,91 +266,6 @@ class MongoStore:
             return [decode_paths(d) for chunk in id_chunks(ids)
                     for d in self.tracks.find({"_id": {"$in": chunk}}, fields)]
         return [decode_paths(d) for d in self.tracks.find({"cluster": cluster}, fields, limit=limit)]
-
-    @_guard("packing the clusters")
-    def write_cluster_blocks(self, generation: int) -> int:
-        """Pack the clusters' ``candidate_docs`` into a few blocks each and make them the
-        blocks of library ``generation``.
-
-        On the local server a query pays per document returned (~0.1 ms): a cluster of a large
-        library (hundreds of tracks) costs one read as a block instead of one per track.
-        The ``blocks`` document in ``meta`` names, for one generation, the packing each cluster
-        is read from; readers at another generation (a library changed since) fall back to the
-        tracks until the next packing.
-
-        When the packing of the generation just before completed, only the clusters marked
-        since (``mark_dirty``: every write of a packed field, every removal) and new ones are
-        packed again, and the others keep their blocks: one added track costs one cluster, not
-        a read of the whole library. Otherwise (the first packing, or one cut short) every
-        cluster is packed.
-
-        Returns
-        -------
-        int
-            Blocks written.
-        """
-        dirty = sorted((self.meta.find_one({"_id": "library"}, {"dirty": 1}) or {}).get("dirty", []))
-        heads = self.meta.find_one({"_id": "blocks"}) or {}
-        incremental = heads.get("generation") == generation - 1
-        if incremental:
-            # A cluster gains or loses members only by a marked write: the others are unchanged,
-            # and the marked ones are all that may have appeared (no distinct over the tracks:
-            # the local server answers it by reading every track, 4 s at 100,000).
-            kept = {c: g for c, g in heads["clusters"].items() if int(c) not in dirty}
-            fresh = dirty
-        else:
-            kept, fresh = {}, sorted(c for c in self.tracks.distinct("cluster") if c is not None)
-        packed = {cluster: self._pack_cluster(cluster, generation) for cluster in fresh}
-        self.meta.replace_one({"_id": "blocks"}, {"generation": generation, "clusters": kept | {
-            str(c): generation for c, parts in packed.items() if parts}}, upsert=True)
-        # Now that no reader is sent to them: the older packings of the clusters packed again,
-        # and every block of a cluster that is gone (each delete looks at one cluster's blocks).
-        gone = set() if incremental else set(self.blocks.distinct("cluster")) - set(fresh)
-        for cluster in fresh:
-            self.blocks.delete_many({"cluster": cluster, "generation": {"$ne": generation}})
-        for cluster in gone:
-            self.blocks.delete_many({"cluster": cluster})
-        # marks added meanwhile (by a writer outside the import lock) wait for the next packing
-        self.meta.update_one({"_id": "library"}, {"$pullAll": {"dirty": dirty}})
-        return sum(packed.values())
-
-    def _pack_cluster(self, cluster: int, generation: int) -> int:
-        """Write one cluster's blocks for ``generation`` (replacing any of a packing of it cut
-        short); returns how many (0: the cluster has no member left)."""
-        self.blocks.delete_many({"cluster": cluster, "generation": generation})
-        docs = list(self.tracks.find({"cluster": cluster}, with_raw_fields(CANDIDATE_FIELDS)))
-        parts = [docs[i:i + BLOCK_MEMBERS] for i in range(0, len(docs), BLOCK_MEMBERS)]
-        if parts:
-            self.blocks.insert_many([{"cluster": cluster, "part": i, "parts": len(parts),
-                                      "generation": generation,
-                                      "members": bson.encode({"m": part})}
-                                     for i, part in enumerate(parts)])
-        return len(parts)
-
-    @_guard("reading a cluster block")
-    def cluster_block(self, cluster: int, generation: int) -> list[dict] | None:
-        """``candidate_docs(cluster=cluster)`` from the packed blocks of ``generation``, in the
-        same order, or ``None`` if they are missing or incomplete (being written)."""
-        for fresh in (False, True):  # a generation packed twice moved its blocks: read again
-            packed = self._packings(generation, fresh=fresh).get(str(cluster))
-            if packed is None:
-                return None
-            found = sorted(self.blocks.find({"cluster": cluster, "generation": packed}),
-                           key=lambda b: b["part"])
-            if found and len(found) == found[0]["parts"]:
-                return [decode_paths(d) for b in found for d in bson.decode(b["members"])["m"]]
-        return None
-
-    def _packings(self, generation: int, *, fresh: bool = False) -> dict[str, int]:
-        """``{cluster: packing}`` of library ``generation`` (``{}`` until it is packed), read
-        once per generation: a recommendation reads several clusters."""
-        cached = self._packed
-        if fresh or cached is None or cached[0] != generation:
-            doc = self.meta.find_one({"_id": "blocks", "generation": generation})
-            if doc is None:
-                return {}  # not packed yet: asked again next time
-            cached = self._packed = (generation, doc["clusters"])
-        return cached[1]
 
     @_guard("reading the library generation")
     def generation(self) -> int:

@@ -15,7 +15,8 @@ from pymongo import WriteConcern
 from pymongo.errors import PyMongoError
 
 from core.errors import StoreError
-from core.store.mongo import MongoStore, id_chunks
+from core.store.driver import id_chunks
+from core.store.mongo import MongoStore
 
 #: Journaled: a write acknowledged with ``j=True`` is on disk, and so is everything this server
 #: wrote before it (its journal is sequential), which makes it a barrier for a whole batch.

@@ -25,7 +25,8 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from core.events import PlayEvent
-from core.store.mongo import MongoStore, _guard  # one error wrapper for every collection
+from core.store.driver import _guard  # one error wrapper for every collection
+from core.store.mongo import MongoStore
 
 LISTENED = ("play", "skip")
 _STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
