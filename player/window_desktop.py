@@ -123,10 +123,9 @@ class Desktop(QObject):
     def set_radio_picks(self, picks: list[dict]) -> None:
         """The worker's next radio picks, ordered for the listener's variety caps."""
         self._picks = list(picks)
-        prefs = self.preferences
+        per_artist, per_album = self.radio_caps
         self.window.radio.set_picks(varied(self._picks, self.window.queue.history(CAP_SPAN),
-                                           max_per_artist=prefs.radio_max_per_artist,
-                                           max_per_album=prefs.radio_max_per_album))
+                                           max_per_artist=per_artist, max_per_album=per_album))
 
     def open_settings(self) -> SettingsDialog:
         """File → Settings…"""
