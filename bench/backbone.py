@@ -34,9 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.stats import percentiles
 from core.config import Config
 from core.events import make_event
+from core.features import stereo
 from core.features.extract import N_MFCC, VECTOR_SIZE
 from core.services import LocalStack, mongo_uri
-from core.similarity import minhash, timbre_gauss
+from core.similarity import audio_score, minhash, timbre_gauss
 from core.similarity.clustering import AUDIO_DIMS, ClusterModel
 from core.similarity.pool import Pool
 from core.similarity.recommend import SEED_FIELDS, Recommender
@@ -86,8 +87,9 @@ def _audio_fields(rng: np.random.Generator, centre: np.ndarray) -> dict:
                          "timbre_gauss": timbre_gauss.to_doc(*timbre_gauss.fit(frames))},
             # One neighbour radius for every track: random radii, not the audio, would decide
             # the brute-force top 5 through the local scaling (recall 0.07 at 100k).
-            "audio": {"scale": [1.0, 1.0, 1.0], "version": 1,
-                      "loudness": rng.normal(size=6).astype(np.float32).tobytes()}}
+            "audio": {"scale": [1.0] * len(audio_score.COMPONENTS), "version": 1,
+                      "loudness": rng.normal(size=6).astype(np.float32).tobytes(),
+                      "stereo": rng.normal(size=stereo.SIZE).astype(np.float32).tobytes()}}
 
 
 def brute_force(store: MongoStore, recommender: Recommender, seed_id: str, k: int = 5) -> list[str]:

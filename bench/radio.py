@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpus import ensure_corpus, stripped_copy, tracks
-from bench.quality import CACHE, audio_inputs, open_bench_store, store_models
+from bench.corpus import ensure_corpus, stripped_copy
+from bench.quality import CACHE, open_bench_store
 from core.events import PlayEvent
 from core.library.pipeline import run_import
 from core.similarity.radio import RadioOptions
@@ -113,10 +113,9 @@ def main() -> None:
     root = ensure_corpus()
     stripped = stripped_copy(root, CACHE / "corpus-stripped")
     store = open_bench_store("bench_stripped")
-    if store.count_tracks({"indexed": True}) < len(tracks(root)):  # imported once, then reused
-        report = run_import(str(stripped), store, jobs=os.cpu_count())
-        print(f"import: {len(report.imported)} new, {report.unchanged} unchanged", file=sys.stderr)
-    store_models(store, audio_inputs(tracks(root)))
+    # incremental: analyses only what is new or was analysed by an older extractor
+    report = run_import(str(stripped), store, jobs=os.cpu_count())
+    print(f"import: {len(report.imported)} new, {report.unchanged} unchanged", file=sys.stderr)
     docs = list(store.iter_tracks({"indexed": True}, {"path": 1}))
     album_of = {d["_id"]: Path(d["path"]).parent.name for d in docs}
     ids = sorted(album_of)

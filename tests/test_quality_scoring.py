@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.features import extract
+from core.features import extract, stereo
 from core.library.index import index_library
 from core.library.pipeline import run_import
 from core.similarity import audio_score, hubness, profiles, timbre_gauss
@@ -152,18 +152,18 @@ def _models(n: int, seed: int = 5) -> audio_score.AudioModels:
     gauss = _gaussians(*[timbre_gauss.fit(rng.normal(i % 3, 1 + i % 2, size=(80, 4)))
                          for i in range(n)])
     return audio_score.AudioModels(timbre / np.linalg.norm(timbre, axis=1, keepdims=True), gauss,
-                                   rng.normal(size=(n, 6)))
+                                   rng.normal(size=(n, 6)), rng.normal(size=(n, stereo.SIZE)))
 
 
 def test_audio_score_ranks_a_copy_first_and_stays_in_unit_range():
     models = _models(12)
     distances = np.stack([audio_score.component_distances(models[i], models) for i in range(12)])
-    assert distances.shape == (12, 12, 3)
+    assert distances.shape == (12, 12, len(audio_score.COMPONENTS))
     assert np.diagonal(distances, axis1=0, axis2=1) == pytest.approx(0.0, abs=1e-9)
     off = distances.copy()
     off[np.arange(12), np.arange(12)] = np.nan
     scales = audio_score.neighbour_scales(off, k=3)
-    assert scales.shape == (12, 3) and (scales > 0).all()
+    assert scales.shape == (12, len(audio_score.COMPONENTS)) and (scales > 0).all()
     jaccard = np.full(12, 0.1)
     jaccard[4] = 1.0
     scores = audio_score.score(jaccard, distances[4], scales[4], scales)
@@ -174,9 +174,10 @@ def test_audio_score_ranks_a_copy_first_and_stays_in_unit_range():
 
 def test_audio_score_local_scaling_favours_a_mutual_neighbour_over_a_hub():
     # equal raw distances: candidate 0 is a hub (small neighbour scale), candidate 1 is not
-    distances = np.array([[0.2, 0.2, 0.2], [0.2, 0.2, 0.2]])
-    scores = audio_score.score(np.zeros(2), distances, np.full(3, 0.3),
-                               np.array([[0.05] * 3, [0.3] * 3]))
+    n = len(audio_score.COMPONENTS)
+    distances = np.full((2, n), 0.2)
+    scores = audio_score.score(np.zeros(2), distances, np.full(n, 0.3),
+                               np.array([[0.05] * n, [0.3] * n]))
     assert scores[1] > scores[0]
 
 
@@ -192,7 +193,9 @@ def test_index_stores_neighbour_scales_and_the_recommender_scores_with_them(gene
     assert len(model["sample"]) == 16 and model["kmeans_version"] >= 1
     for doc in store.iter_tracks({}, {"audio": 1}):
         assert doc["audio"]["version"] == model["version"]
-        assert len(doc["audio"]["scale"]) == 3 and min(doc["audio"]["scale"]) > 0
+        assert len(doc["audio"]["scale"]) == len(audio_score.COMPONENTS)
+        assert min(doc["audio"]["scale"]) > 0
+        assert len(doc["audio"]["stereo"]) == 4 * stereo.SIZE  # float32, standardised
     rec = Recommender(store)
     seed = rec.seed(seed["_id"])
     pool = Pool(rec.candidates(seed, [seed["_id"]]), rec.model())
@@ -207,3 +210,17 @@ def test_index_stores_neighbour_scales_and_the_recommender_scores_with_them(gene
     # a second index changes nothing: every track is current
     index_library(store)
     assert store.get_model("audio")["version"] == model["version"]
+
+
+def test_an_audio_model_from_before_the_stereo_image_is_chosen_again():
+    # what the index stored before the stereo image: loudness statistics only
+    old = {"sample": ["a", "b"], "loudness_mean": [0.0] * 6, "loudness_scale": [1.0] * 6,
+           "kmeans_version": 3, "fitted_on": 10, "version": 7}
+    assert audio_score.needs_refit(old, 10, 3)
+    current = old | {"profiles": {name: {"mean": [0.0], "scale": [1.0]}
+                                  for name in audio_score.PROFILES}}
+    assert not audio_score.needs_refit(current, 10, 3)
+    # and a track indexed then (no stereo in its audio field) makes the pool keep the older blend
+    doc = {"features": {"timbre_gauss": timbre_gauss.to_doc(np.zeros(2), np.eye(2))},
+           "audio": {"scale": [1.0] * 3, "loudness": np.zeros(6, np.float32).tobytes()}}
+    assert audio_score.stored([doc], np.ones((1, 2))) is None

@@ -2,7 +2,7 @@
 
 A track yields a fixed-length ``vector`` (timbre, harmony, brightness, rhythm statistics), a
 ``frames`` matrix of short segments (the raw material of the shingles), a Gaussian of its STFT-frame
-MFCC and a loudness-contour profile (the audio-only scorer's per-track models,
+MFCC, a loudness-contour profile and a stereo image (the audio-only scorer's per-track models,
 ``core.similarity.audio_score``).
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from core.audio.stream import feed_in_slices
 from core.features import spectral
+from core.features.stereo import StereoImage
 from core.similarity import profiles, timbre_gauss
 
 SR = 22050
@@ -40,7 +40,7 @@ TIMBRE_MASK = np.concatenate([np.full(size, not name.startswith("chroma"))
                               for name, size in VECTOR_LAYOUT])
 FRAME_SIZE = N_MFCC - 1 + 7
 #: Version of what ``Features.to_doc`` stores: a track stored with an older one is analysed again.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class Features:
         Mean and (shrunk) covariance of the STFT-frame MFCC (``timbre_gauss.fit``).
     loudness_profile : np.ndarray [shape=(6,)]
         Quantiles and movement of the smoothed 0th MFCC (``profiles.loudness``).
+    stereo : np.ndarray [shape=(stereo.SIZE,)]
+        Width, correlation and balance per band (``core.features.stereo``).
     """
 
     vector: np.ndarray
@@ -68,6 +70,7 @@ class Features:
     gauss_mean: np.ndarray
     gauss_cov: np.ndarray
     loudness_profile: np.ndarray
+    stereo: np.ndarray
 
     def to_doc(self) -> dict:
         """The track document's ``features`` field (the segment frames are stored apart).
@@ -76,11 +79,13 @@ class Features:
         -------
         dict
             ``vector`` (float32 bytes), ``tempo_bpm``, ``timbre_gauss`` (``timbre_gauss.to_doc``),
-            ``loudness_profile`` (float32 bytes) and ``version`` (``FEATURES_VERSION``).
+            ``loudness_profile`` and ``stereo_image`` (float32 bytes) and ``version``
+            (``FEATURES_VERSION``).
         """
         return {"vector": self.vector.tobytes(), "tempo_bpm": round(self.tempo_bpm, 2),
                 "timbre_gauss": timbre_gauss.to_doc(self.gauss_mean, self.gauss_cov),
                 "loudness_profile": self.loudness_profile.astype(np.float32).tobytes(),
+                "stereo_image": self.stereo.astype(np.float32).tobytes(),
                 "version": FEATURES_VERSION}
 
 
@@ -156,8 +161,13 @@ class FeatureExtractor:
         self._parts["peak"].append(peak)
         self._parts["centroid_bandwidth"].append(np.vstack(_centroid_bandwidth(magnitude)))
 
-    def result(self) -> Features:
+    def result(self, stereo: np.ndarray) -> Features:
         """The features of every sample fed.
+
+        Parameters
+        ----------
+        stereo : np.ndarray [shape=(stereo.SIZE,)]
+            The track's stereo image (``StereoImage.result``), measured on the original channels.
 
         Raises
         ------
@@ -175,7 +185,7 @@ class FeatureExtractor:
         crossings = np.zeros(n_frames, dtype=np.float32)
         counted = np.concatenate([*self._parts["crossings"], [self._flips.sum() / HOP]])[:n_frames]
         crossings[: counted.size] = counted
-        return _summarise(parts, crossings)
+        return _summarise(parts, crossings, stereo)
 
 
 _PER_FRAME = ("mel_db", "chroma", "valley", "peak", "centroid_bandwidth", "crossings")
@@ -197,7 +207,8 @@ def _floored(db: np.ndarray) -> np.ndarray:
     return np.maximum(db, db.max() - _TOP_DB)
 
 
-def _summarise(parts: dict[str, np.ndarray], crossings: np.ndarray) -> Features:
+def _summarise(parts: dict[str, np.ndarray], crossings: np.ndarray,
+               stereo: np.ndarray) -> Features:
     mel_db = _floored(parts["mel_db"])
     mfcc = spectral.mfcc(mel_db, n_mfcc=N_MFCC)
     contrast = _floored(_db_unfloored(parts["peak"])) - _floored(_db_unfloored(parts["valley"]))
@@ -215,33 +226,12 @@ def _summarise(parts: dict[str, np.ndarray], crossings: np.ndarray) -> Features:
     ]).astype(np.float32)
     frames = segment_means(np.vstack([mfcc[1:], contrast]), SEGMENT_FRAMES)
     mean, cov = timbre_gauss.fit(mfcc.T)
-    return Features(vector, frames, tempo, mean, cov, profiles.loudness(mfcc[0]))
-
-
-def extract(mono: np.ndarray) -> Features:
-    """Compute a track's feature vector and segment frames from a signal in memory.
-
-    Parameters
-    ----------
-    mono : np.ndarray [shape=(n,)]
-        Mono signal at ``SR`` Hz.
-
-    Returns
-    -------
-    Features
-
-    Raises
-    ------
-    ValueError
-        If the signal is shorter than one analysis window.
-    """
-    extractor = FeatureExtractor()
-    feed_in_slices(extractor, mono)
-    return extractor.result()
+    return Features(vector, frames, tempo, mean, cov, profiles.loudness(mfcc[0]), stereo)
 
 
 class AnalysisFeed:
-    """Mixes blocks of any rate and channel count to mono at ``SR`` Hz, into a ``FeatureExtractor``.
+    """Mixes blocks of any rate and channel count to mono at ``SR`` Hz, into a ``FeatureExtractor``,
+    and measures their stereo image (``StereoImage``) at their own rate.
 
     Parameters
     ----------
@@ -253,6 +243,7 @@ class AnalysisFeed:
 
     def __init__(self, sr: int, channels: int):
         self.extractor = FeatureExtractor()
+        self._stereo = StereoImage(sr, channels)
         self._mix = np.full(channels, 1 / channels, dtype=np.float32)
         self._left = MAX_ANALYSIS_S * sr  # input frames still wanted
         # soxr's medium quality, as librosa's "soxr_mq"; streaming, so blocks join seamlessly
@@ -265,6 +256,7 @@ class AnalysisFeed:
             return
         block = block[: self._left]
         self._left -= len(block)
+        self._stereo.feed(block)
         # BLAS mixes channels far faster than a strided mean over axis 1
         mono = block @ self._mix
         if self._resampler is not None:
@@ -276,7 +268,7 @@ class AnalysisFeed:
         if self._resampler is not None:
             self.extractor.feed(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
             self._resampler = None
-        return self.extractor.result()
+        return self.extractor.result(self._stereo.result())
 
 
 def segment_means(matrix: np.ndarray, width: int) -> np.ndarray:

@@ -45,7 +45,7 @@ FIT_WORKING_MB = 32
 #: What clustering reads of a track.
 CLUSTER_FIELDS = {"features.vector": 1, "tags": 1}
 #: Tracks the audio scorer's models are built for (those analysed since the extractor fits them).
-AUDIO_QUERY = {"features.timbre_gauss": {"$exists": True}}
+AUDIO_QUERY = audio_score.MODELS_QUERY
 
 
 def _frames_of(doc: dict) -> np.ndarray:
@@ -133,7 +133,7 @@ class _Scaler:
     version: int
     where: dict[str, int]  # sample track -> its row in ``sample``
     sample: audio_score.AudioModels
-    stats: tuple[np.ndarray, np.ndarray]  # loudness-profile mean and deviation
+    stats: dict[str, dict[str, list[float]]]  # the library's profile statistics
     k: int  # the sample's neighbour rank standing for the library's
 
 
@@ -268,7 +268,7 @@ def _audio_scaler(store: MongoStore, model: clustering.ClusterModel,
     if n_tracks < 2:
         return None
     stored = _audio_model(store, n_tracks, kmeans_version, force=False)
-    stats = (np.array(stored["loudness_mean"]), np.array(stored["loudness_scale"]))
+    stats = stored["profiles"]
     sample_ids, sample = _models(_read(store, stored["sample"], audio_score.MODEL_FIELDS),
                                  model, stats)
     if len(sample_ids) < 2:  # the sample's tracks were removed since: choose it again
@@ -281,7 +281,7 @@ def _audio_scaler(store: MongoStore, model: clustering.ClusterModel,
 
 def _scales(scaler: _Scaler, docs: list[dict], model: clustering.ClusterModel) -> dict[str, dict]:
     """``{track: audio field}``: each track's neighbour scales among the sample and its
-    standardised loudness profile (``audio_score``)."""
+    standardised profiles (``audio_score``)."""
     ids, models = _models(docs, model, scaler.stats)
     distances = np.stack([audio_score.component_distances(models[i], scaler.sample)
                           for i in range(len(ids))])
@@ -289,23 +289,23 @@ def _scales(scaler: _Scaler, docs: list[dict], model: clustering.ClusterModel) -
         if track in scaler.where:
             distances[i, scaler.where[track]] = np.nan
     scales = audio_score.neighbour_scales(distances, k=scaler.k)
-    return {track: {"scale": scales[i].tolist(),
-                    "loudness": models.loudness[i].astype(np.float32).tobytes(),
-                    "version": scaler.version} for i, track in enumerate(ids)}
+    return {track: {"scale": scales[i].tolist(), "version": scaler.version,
+                    **{name: getattr(models, name)[i].astype(np.float32).tobytes()
+                       for name in audio_score.PROFILES}} for i, track in enumerate(ids)}
 
 
 def _audio_model(store: MongoStore, n_tracks: int, kmeans_version: int, *, force: bool) -> dict:
     """The library-wide part of the audio scorer: a sample of at most ``SCALE_SAMPLE`` tracks
-    spread over the library and its loudness statistics, chosen again (a new version, so every
+    spread over the library and its profile statistics, chosen again (a new version, so every
     track is redone) on a new clustering, when the library has grown enough, or if ``force``."""
     stored = store.get_model("audio")
     if not force and not audio_score.needs_refit(stored, n_tracks, kmeans_version):
         return stored
     ids = [d["_id"] for d in store.iter_tracks(AUDIO_QUERY, {"_id": 1}, by_id=True)]
     sample = ids[:: -(-len(ids) // audio_score.SCALE_SAMPLE)]
-    raw = audio_score.loudness_profiles(_read(store, sample, {"features.loudness_profile": 1}))
-    stored = {"sample": sample, "loudness_mean": raw.mean(axis=0).tolist(),
-              "loudness_scale": (raw.std(axis=0) + 1e-9).tolist(),
+    projection = {f"features.{field}": 1 for field in audio_score.PROFILES.values()}
+    stored = {"sample": sample,
+              "profiles": audio_score.profile_stats(_read(store, sample, projection)),
               "kmeans_version": kmeans_version, "fitted_on": n_tracks}
     return stored | {"version": store.put_model("audio", stored)}
 
@@ -320,12 +320,13 @@ def _read(store: MongoStore, ids: list[str], projection: dict) -> list[dict]:
 
 
 def _models(docs: list[dict], model: clustering.ClusterModel,
-            stats: tuple[np.ndarray, np.ndarray]) -> tuple[list[str], audio_score.AudioModels]:
+            stats: dict[str, dict[str, list[float]]]
+            ) -> tuple[list[str], audio_score.AudioModels]:
     """The ids of those of ``docs`` (read with ``MODEL_FIELDS``) that carry the per-track
     models, and their index-time models."""
     docs = [d for d in docs if audio_score.has_models(d)]
     timbre = np.vstack([timbre_of(d, model) for d in docs])
-    return [d["_id"] for d in docs], audio_score.build(docs, timbre, *stats)
+    return [d["_id"] for d in docs], audio_score.build(docs, timbre, stats)
 
 
 def _cluster_inputs(docs: Iterable[dict]) -> tuple[list[str], np.ndarray, list[dict]]:

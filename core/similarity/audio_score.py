@@ -1,6 +1,6 @@
 """Audio-only similarity of one track with many: shingles blended with hubness-scaled distances.
 
-Three distances beside the shingle Jaccard, each turned into a similarity by local scaling
+Four distances beside the shingle Jaccard, each turned into a similarity by local scaling
 (``hubness.local_scaling``: a distance counts relative to how far each of the two tracks' own
 ``k``-th nearest neighbour is), then blended with fixed weights:
 
@@ -9,11 +9,14 @@ Three distances beside the shingle Jaccard, each turned into a similarity by loc
 - ``timbre``: Jensen-Shannon divergence of the two tracks' Gaussians over STFT-frame MFCC
   (``timbre_gauss``; Musly's timbre model);
 - ``loudness``: Euclidean distance of library-standardised loudness-contour profiles
-  (``profiles.loudness`` of the 0th MFCC).
+  (``profiles.loudness`` of the 0th MFCC);
+- ``stereo``: Euclidean distance of library-standardised stereo images (width, channel
+  correlation and balance per band, ``core.features.stereo``).
 
 The weights are the ones ``bench/quality.py``'s leave-one-package-out split chose on the real
-soundtracks with tags stripped (weights on a 0.05 grid, chosen on four packages' seeds, in four
-of five folds; the tagged import's folds chose within 0.05 of them).
+soundtracks with tags stripped: the first four on a 0.05 grid (chosen on four packages' seeds, in
+four of five folds), then the stereo image's share of the blend (0.3: the in-sample choice; the
+five folds chose 0.25-0.35).
 """
 
 from __future__ import annotations
@@ -25,13 +28,18 @@ import numpy as np
 from core.similarity import hubness, timbre_gauss
 from core.similarity.clustering import REFIT_GROWTH
 
-#: Blend weights: shingle Jaccard, then the three locally scaled components.
-WEIGHTS = {"jaccard": 0.35, "cosine": 0.25, "timbre": 0.2, "loudness": 0.2}
-COMPONENTS = ("cosine", "timbre", "loudness")
+#: Blend weights: shingle Jaccard, then the locally scaled components. The stereo image takes
+#: 0.3 of the blend; the other four keep their proportions (0.35, 0.25, 0.2, 0.2).
+WEIGHTS = {"jaccard": 0.245, "cosine": 0.175, "timbre": 0.14, "loudness": 0.14, "stereo": 0.3}
+COMPONENTS = ("cosine", "timbre", "loudness", "stereo")
+#: Per-track vectors compared after standardising with the library's statistics: the name in the
+#: index's ``audio`` field and the ``features`` field they are computed from.
+PROFILES = {"loudness": "loudness_profile", "stereo": "stereo_image"}
 #: Tracks the index compares every track with to set its neighbour scales (Musly's style sample).
 SCALE_SAMPLE = 1000
 #: What the index reads of a track to build its models.
-MODEL_FIELDS = {"features.vector": 1, "features.timbre_gauss": 1, "features.loudness_profile": 1}
+MODEL_FIELDS = {"features.vector": 1, "features.timbre_gauss": 1,
+                **{f"features.{field}": 1 for field in PROFILES.values()}}
 
 
 @dataclass(frozen=True)
@@ -44,13 +52,16 @@ class AudioModels:
         Unit-length standardised timbre vectors (``pool.timbre_of``).
     gauss : timbre_gauss.Gaussians
         Frame-MFCC Gaussians.
-    loudness : np.ndarray [shape=(n, p)]
+    loudness : np.ndarray [shape=(n, 6)]
         Loudness profiles standardised with the library's mean and deviation.
+    stereo : np.ndarray [shape=(n, stereo.SIZE)]
+        Stereo images standardised the same way.
     """
 
     timbre: np.ndarray
     gauss: timbre_gauss.Gaussians
     loudness: np.ndarray
+    stereo: np.ndarray
 
     def __len__(self) -> int:
         return len(self.timbre)
@@ -72,13 +83,14 @@ def component_distances(ref: AudioModels, others: AudioModels) -> np.ndarray:
 
     Returns
     -------
-    np.ndarray [shape=(n, 3)]
+    np.ndarray [shape=(n, 4)]
         Columns in ``COMPONENTS`` order; 0 for an identical track.
     """
     cosine = (1 - others.timbre @ ref.timbre[0]) / 2
     timbre = timbre_gauss.jensen_shannon(ref.gauss, others.gauss)
     loudness = np.linalg.norm(others.loudness - ref.loudness[0], axis=1)
-    return np.column_stack([cosine, timbre, loudness])
+    stereo = np.linalg.norm(others.stereo - ref.stereo[0], axis=1)
+    return np.column_stack([cosine, timbre, loudness, stereo])
 
 
 def neighbour_scales(distances: np.ndarray, *, k: int = hubness.SCALE_NEIGHBOUR) -> np.ndarray:
@@ -86,7 +98,7 @@ def neighbour_scales(distances: np.ndarray, *, k: int = hubness.SCALE_NEIGHBOUR)
 
     Parameters
     ----------
-    distances : np.ndarray [shape=(n, m, 3)]
+    distances : np.ndarray [shape=(n, m, len(COMPONENTS))]
         ``component_distances`` of ``n`` tracks to ``m`` others (the library, or the track's
         candidate pool on a large one); a track's distance to itself must be ``np.nan``.
     k : int
@@ -94,7 +106,7 @@ def neighbour_scales(distances: np.ndarray, *, k: int = hubness.SCALE_NEIGHBOUR)
 
     Returns
     -------
-    np.ndarray [shape=(n, 3)]
+    np.ndarray [shape=(n, len(COMPONENTS))]
         Store one row with each track.
     """
     return np.column_stack([hubness.library_stats(distances[:, :, c], k=k).kth
@@ -109,11 +121,11 @@ def score(jaccard: np.ndarray, distances: np.ndarray, ref_scale: np.ndarray,
     ----------
     jaccard : np.ndarray [shape=(n,)]
         Shingle Jaccard with the reference (``Pool.jaccard``).
-    distances : np.ndarray [shape=(n, 3)]
+    distances : np.ndarray [shape=(n, len(COMPONENTS))]
         ``component_distances`` to the reference.
-    ref_scale : np.ndarray [shape=(3,)]
+    ref_scale : np.ndarray [shape=(len(COMPONENTS),)]
         The reference's ``neighbour_scales`` row.
-    scales : np.ndarray [shape=(n, 3)]
+    scales : np.ndarray [shape=(n, len(COMPONENTS))]
         The candidates' rows.
     weights : dict
         ``WEIGHTS``.
@@ -128,25 +140,40 @@ def score(jaccard: np.ndarray, distances: np.ndarray, ref_scale: np.ndarray,
     return weights["jaccard"] * jaccard + scaled @ blend
 
 
-def loudness_profiles(docs: list[dict]) -> np.ndarray:
-    """Raw loudness profiles of analysed tracks (``features.loudness_profile``).
+#: Tracks the models are built for: those analysed by an extractor that computes all of them.
+MODELS_QUERY = {f"features.{field}": {"$exists": True}
+                for field in ("timbre_gauss", *PROFILES.values())}
+
+
+def raw_profiles(docs: list[dict], name: str) -> np.ndarray:
+    """One profile of analysed tracks, as the extractor stored it (``PROFILES[name]``).
 
     Returns
     -------
-    np.ndarray [shape=(n, 6)]
+    np.ndarray [shape=(n, p)]
     """
-    return np.vstack([np.frombuffer(d["features"]["loudness_profile"], np.float32) for d in docs])
+    field = PROFILES[name]
+    return np.vstack([np.frombuffer(d["features"][field], np.float32) for d in docs])
+
+
+def profile_stats(docs: list[dict]) -> dict[str, dict[str, list[float]]]:
+    """The library's mean and deviation of every profile, from a sample of its tracks."""
+    stats = {}
+    for name in PROFILES:
+        raw = raw_profiles(docs, name)
+        stats[name] = {"mean": raw.mean(axis=0).tolist(), "scale": (raw.std(axis=0) + 1e-9).tolist()}
+    return stats
 
 
 def has_models(doc: dict) -> bool:
-    """Whether a track was analysed with the per-track models (features version 2 on)."""
+    """Whether a track was analysed with every per-track model (features version 3 on)."""
     features = doc.get("features") or {}
-    return "timbre_gauss" in features and "loudness_profile" in features
+    return all(field in features for field in ("timbre_gauss", *PROFILES.values()))
 
 
-def build(docs: list[dict], timbre: np.ndarray, loudness_mean: np.ndarray,
-          loudness_scale: np.ndarray) -> AudioModels:
-    """Index-time models of analysed tracks, loudness standardised with the library's statistics.
+def build(docs: list[dict], timbre: np.ndarray, stats: dict[str, dict[str, list[float]]]
+          ) -> AudioModels:
+    """Index-time models of analysed tracks, profiles standardised with the library's statistics.
 
     Parameters
     ----------
@@ -154,11 +181,13 @@ def build(docs: list[dict], timbre: np.ndarray, loudness_mean: np.ndarray,
         Tracks read with ``MODEL_FIELDS`` (all ``has_models``).
     timbre : np.ndarray [shape=(n, d)]
         Their ``pool.timbre_of`` vectors.
-    loudness_mean, loudness_scale : np.ndarray [shape=(6,)]
-        The library's loudness-profile statistics.
+    stats : dict
+        ``profile_stats`` of the library.
     """
     gauss = timbre_gauss.from_docs([d["features"]["timbre_gauss"] for d in docs])
-    return AudioModels(timbre, gauss, (loudness_profiles(docs) - loudness_mean) / loudness_scale)
+    profiles = {name: (raw_profiles(docs, name) - np.array(stats[name]["mean"]))
+                / np.array(stats[name]["scale"]) for name in PROFILES}
+    return AudioModels(timbre, gauss, **profiles)
 
 
 def stored(docs: list[dict], timbre: np.ndarray) -> tuple[AudioModels, np.ndarray] | None:
@@ -173,23 +202,25 @@ def stored(docs: list[dict], timbre: np.ndarray) -> tuple[AudioModels, np.ndarra
 
     Returns
     -------
-    (AudioModels, np.ndarray [shape=(n, 3)]) or None
-        A library indexed before the models existed scores with the older blend.
+    (AudioModels, np.ndarray [shape=(n, len(COMPONENTS))]) or None
+        A library indexed before every model existed scores with the older blend.
     """
-    if not docs or not all(d.get("audio") and "timbre_gauss" in d.get("features", {})
-                           for d in docs):
+    if not docs or not all(all(name in (d.get("audio") or {}) for name in PROFILES)
+                           and "timbre_gauss" in d.get("features", {}) for d in docs):
         return None
     gauss = timbre_gauss.from_docs([d["features"]["timbre_gauss"] for d in docs])
-    loudness = np.frombuffer(b"".join(d["audio"]["loudness"] for d in docs),
-                             np.float32).reshape(len(docs), -1)
+    profiles = {name: np.frombuffer(b"".join(d["audio"][name] for d in docs),
+                                    np.float32).reshape(len(docs), -1) for name in PROFILES}
     scales = np.array([d["audio"]["scale"] for d in docs], dtype=np.float64)
-    return AudioModels(timbre, gauss, loudness), scales
+    return AudioModels(timbre, gauss, **profiles), scales
 
 
 def needs_refit(stored_model: dict | None, n_tracks: int, kmeans_version: int) -> bool:
-    """Whether the library-wide part (sample, loudness statistics) must be chosen again: none
-    yet, a new clustering (it standardises the timbre vectors), or a library grown enough."""
-    return (stored_model is None or stored_model["kmeans_version"] != kmeans_version
+    """Whether the library-wide part (sample, profile statistics) must be chosen again: none
+    yet, one from before a profile existed, a new clustering (it standardises the timbre
+    vectors), or a library grown enough."""
+    return (stored_model is None or set(stored_model.get("profiles", {})) != set(PROFILES)
+            or stored_model["kmeans_version"] != kmeans_version
             or n_tracks >= stored_model["fitted_on"] * (1 + REFIT_GROWTH))
 
 

@@ -1,0 +1,119 @@
+"""A track's stereo image: how wide, how correlated and how balanced its mix is, per band.
+
+Tracks of one album share a mix as much as a timbre: instruments panned the same way, the same
+reverb width, the same mono bass. Per frequency band the image is three numbers over the whole
+track: the side-to-mid energy ratio (width, dB), the correlation of the two channels, and the
+left-to-right energy ratio (balance, dB). They come from short spectra of both channels taken
+every half second at the file's own rate, so they cost a few FFTs per second of audio
+(``bench/quality.py`` measured the component; ``core.similarity.audio_score`` blends it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+
+#: Samples per spectrum (at the file's rate) and spectra per second of audio.
+N_FFT = 4096
+FRAMES_PER_S = 2
+#: Band edges in Hz: 24 bands spaced evenly in log frequency.
+EDGES = np.geomspace(50.0, 18000.0, 25)
+N_BANDS = len(EDGES) - 1
+#: Width, correlation and balance per band.
+SIZE = 3 * N_BANDS
+#: Width below this is "mono" (a mono file's side is only rounding noise).
+SIDE_FLOOR_DB = -40.0
+#: Energy, relative to the track's total, that keeps an empty band's ratios finite.
+_RELATIVE_FLOOR = 1e-9
+#: Spectra transformed at once.
+_BATCH = 32
+
+
+class StereoImage:
+    """Streaming stereo image: feed blocks of the decoded file, then read ``result()``.
+
+    Spectra start every ``1 / FRAMES_PER_S`` s from the first sample; one that spans two blocks
+    is completed from the next. Mono files use their one channel as both sides; files with more
+    than two channels use the first two (front left and right).
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate of the blocks.
+    channels : int
+        Their channels.
+    """
+
+    def __init__(self, sr: int, channels: int):
+        self._hop = max(N_FFT, sr // FRAMES_PER_S)
+        self._pair = [0, min(1, channels - 1)]
+        self._seen = 0  # input frames fed so far
+        self._next = 0  # where the next spectrum starts
+        self._partial: np.ndarray | None = None  # a spectrum's first samples, from the last block
+        self._pending: list[np.ndarray] = []
+        freqs = np.fft.rfftfreq(N_FFT, 1 / sr)
+        band = np.searchsorted(EDGES, freqs, side="right") - 1
+        # bins by bands, 0/1: the spectra's band sums are one product at the end
+        self._bands = (band[:, None] == np.arange(N_BANDS)).astype(np.float64)
+        self._window = np.hanning(N_FFT).astype(np.float32)
+        self._sums = np.zeros((3, len(freqs)))  # left power, right power, cross power
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples, ``np.ndarray [shape=(n, channels)]``."""
+        start, n = self._seen, len(block)
+        self._seen += n
+        if self._partial is not None:
+            need = N_FFT - len(self._partial)
+            self._partial = np.concatenate([self._partial, block[:need, self._pair]])
+            if len(self._partial) < N_FFT:
+                return
+            self._take(self._partial)
+            self._partial = None
+        first = self._next - start
+        while first < n:
+            if first + N_FFT <= n:
+                self._take(block[first : first + N_FFT, self._pair])
+            else:
+                self._partial = block[first:, self._pair].copy()
+            first += self._hop
+        self._next = start + first
+
+    def _take(self, frame: np.ndarray) -> None:
+        self._pending.append(frame)
+        if len(self._pending) == _BATCH:
+            self._transform()
+
+    def _transform(self) -> None:
+        if not self._pending:
+            return
+        frames = np.stack(self._pending).transpose(0, 2, 1) * self._window  # spectra, side, time
+        self._pending = []
+        spectra = scipy.fft.rfft(frames, axis=-1)
+        left, right = spectra[:, 0], spectra[:, 1]
+        self._sums += np.stack([
+            (left.real ** 2 + left.imag ** 2).sum(0),
+            (right.real ** 2 + right.imag ** 2).sum(0),
+            (left.real * right.real + left.imag * right.imag).sum(0)])
+
+    def result(self) -> np.ndarray:
+        """The image of everything fed.
+
+        Returns
+        -------
+        np.ndarray [shape=(SIZE,), dtype=float32]
+            Width (side/mid energy, dB, floored at ``SIDE_FLOOR_DB``) per band, then channel
+            correlation per band, then balance (left/right energy, dB) per band. A file too
+            short for one spectrum reads as mono.
+        """
+        self._transform()
+        left, right, cross = self._sums @ self._bands
+        floor = _RELATIVE_FLOOR * (left + right).sum()
+        if floor == 0:  # silence, or shorter than one spectrum: a centred mono image
+            return np.concatenate([np.full(N_BANDS, SIDE_FLOOR_DB), np.ones(N_BANDS),
+                                   np.zeros(N_BANDS)]).astype(np.float32)
+        side = np.maximum(left + right - 2 * cross, 0)  # |L - R|^2, rounding kept non-negative
+        width = 10 * np.log10((side + floor) / (left + right + 2 * cross + floor))
+        correlation = cross / np.sqrt(left * right + floor * floor)
+        balance = 10 * np.log10((left + floor) / (right + floor))
+        return np.concatenate([np.maximum(width, SIDE_FLOOR_DB), correlation,
+                               balance]).astype(np.float32)
