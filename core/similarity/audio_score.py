@@ -15,8 +15,8 @@ Four distances beside the shingle Jaccard, each turned into a similarity by loca
 
 The weights are the ones ``bench/quality.py``'s leave-one-package-out split chose on the real
 soundtracks with tags stripped: the first four on a 0.05 grid (chosen on four packages' seeds, in
-four of five folds), then the stereo image's share of the blend (0.3: the in-sample choice; the
-five folds chose 0.25-0.35).
+four of five folds), then the stereo image's share of the blend (0.25: the in-sample choice; the
+five folds chose 0.25-0.4).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from core.similarity import hubness, timbre_gauss
 from core.similarity.clustering import REFIT_GROWTH
 
 #: Blend weights: shingle Jaccard, then the locally scaled components. The stereo image takes
-#: 0.3 of the blend; the other four keep their proportions (0.35, 0.25, 0.2, 0.2).
-WEIGHTS = {"jaccard": 0.245, "cosine": 0.175, "timbre": 0.14, "loudness": 0.14, "stereo": 0.3}
+#: 0.25 of the blend; the other four keep their proportions (0.35, 0.25, 0.2, 0.2).
+WEIGHTS = {"jaccard": 0.2625, "cosine": 0.1875, "timbre": 0.15, "loudness": 0.15, "stereo": 0.25}
 COMPONENTS = ("cosine", "timbre", "loudness", "stereo")
 #: Per-track vectors compared after standardising with the library's statistics: the name in the
 #: index's ``audio`` field and the ``features`` field they are computed from.
