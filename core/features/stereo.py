@@ -46,11 +46,12 @@ class StereoImage:
 
     def __init__(self, sr: int, channels: int):
         self._hop = max(N_FFT, sr // FRAMES_PER_S)
-        self._pair = [0, min(1, channels - 1)]
+        self._pair = (0, min(1, channels - 1))
         self._seen = 0  # input frames fed so far
         self._next = 0  # where the next spectrum starts
         self._partial: np.ndarray | None = None  # a spectrum's first samples, from the last block
-        self._pending: list[np.ndarray] = []
+        self._batch = np.empty((_BATCH, 2, N_FFT), dtype=np.float32)  # spectra to transform
+        self._count = 0
         freqs = np.fft.rfftfreq(N_FFT, 1 / sr)
         band = np.searchsorted(EDGES, freqs, side="right") - 1
         # bins by bands, 0/1: the spectra's band sums are one product at the end
@@ -67,33 +68,37 @@ class StereoImage:
             self._partial = np.concatenate([self._partial, block[:need, self._pair]])
             if len(self._partial) < N_FFT:
                 return
-            self._take(self._partial)
+            self._take(self._partial, (0, 1))  # already the pair
             self._partial = None
         first = self._next - start
         while first < n:
             if first + N_FFT <= n:
-                self._take(block[first : first + N_FFT, self._pair])
+                self._take(block[first : first + N_FFT], self._pair)
             else:
                 self._partial = block[first:, self._pair].copy()
             first += self._hop
         self._next = start + first
 
-    def _take(self, frame: np.ndarray) -> None:
-        self._pending.append(frame)
-        if len(self._pending) == _BATCH:
+    def _take(self, frame: np.ndarray, columns: tuple[int, int]) -> None:
+        """Queue one spectrum's samples: ``N_FFT`` frames, left and right in ``columns``."""
+        for side, column in enumerate(columns):
+            self._batch[self._count, side] = frame[:, column]
+        self._count += 1
+        if self._count == _BATCH:
             self._transform()
 
     def _transform(self) -> None:
-        if not self._pending:
+        if not self._count:
             return
-        frames = np.stack(self._pending).transpose(0, 2, 1) * self._window  # spectra, side, time
-        self._pending = []
+        frames = self._batch[: self._count]
+        frames *= self._window
+        self._count = 0
         spectra = scipy.fft.rfft(frames, axis=-1)
-        left, right = spectra[:, 0], spectra[:, 1]
-        self._sums += np.stack([
-            (left.real ** 2 + left.imag ** 2).sum(0),
-            (right.real ** 2 + right.imag ** 2).sum(0),
-            (left.real * right.real + left.imag * right.imag).sum(0)])
+        # real and imaginary parts side by side: power and cross products are dot products
+        parts = spectra.view(np.float32).reshape(len(spectra), 2, -1)
+        power = np.einsum("fcb,fcb->cb", parts, parts).reshape(2, -1, 2).sum(-1)
+        cross = np.einsum("fb,fb->b", parts[:, 0], parts[:, 1]).reshape(-1, 2).sum(-1)
+        self._sums += np.vstack([power, cross])
 
     def result(self) -> np.ndarray:
         """The image of everything fed.
