@@ -107,7 +107,7 @@ def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
     dbs = {}
     for n in sizes:
         store = MongoStore(uri, f"bench_backbone_{n}", timeout_ms=60000)
-        if store.count_tracks({"audio": {"$exists": True}}) != n:
+        if store.count_tracks({"audio.stereo": {"$exists": True}}) != n:  # this form of library
             store.client.drop_database(store.db.name)
             synthetic_library(store, n)
             # Indexes built once over the loaded collection: maintaining the multikey band-key
