@@ -18,7 +18,8 @@ from core.store.paths import decode_paths, with_raw_fields
 #: Fields a recommendation needs from a candidate; everything heavy stays on the server.
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
                     "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
-                    "features.vector": 1, "features.timbre_gauss": 1, "audio": 1,
+                    "features.vector": 1, "features.timbre_gauss": 1,
+                    "features.stereo_image": 1, "audio": 1,
                     "loudness.integrated_lufs": 1}
 #: Tracks per packed cluster block (``write_cluster_blocks``): a few MB, far from the 16 MiB limit.
 BLOCK_MEMBERS = 500

@@ -10,7 +10,9 @@ import html
 FORMATS = {"timbre_cosine": ("Timbre similarity", "{:.0%}"), "shared_sounds": ("Shared sounds", "{:.0%}"),
            "tempo_bpm": ("Tempo", "{:.0f} BPM"), "brightness_hz": ("Brightness", "{:.0f} Hz"),
            "energy": ("Energy", "{:.2f}"), "key": ("Key centre", "{}"),
-           "loudness_lufs": ("Loudness", "{:.1f} LUFS"), "skip_penalty": ("Skip penalty", "{:.2f}")}
+           "loudness_lufs": ("Loudness", "{:.1f} LUFS"),
+           "stereo_width_db": ("Stereo width (side to mid)", "{:.0f} dB"),
+           "skip_penalty": ("Skip penalty", "{:.2f}")}
 
 
 def _value(template: str, value) -> str:
