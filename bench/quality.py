@@ -547,7 +547,7 @@ def evaluate(lib: Library, truth: Truth, audio: dict, bliss: dict) -> dict:
                   for w, (c, t) in zip(four, LEVERS[WINNER], strict=True))
     for name, c in ADDED.items():
         table[name] = blend(truth, [default, similarity(c, dist[c], "ls")], lib.allowed)
-    if table[SHIPPED_LEVER]["weights"][1] != audio_score.WEIGHTS["stereo"]:
+    if not np.isclose(table[SHIPPED_LEVER]["weights"][1], audio_score.WEIGHTS["stereo"]):
         print(f"  note: {SHIPPED_LEVER} chose {table[SHIPPED_LEVER]['weights']}, the shipped "
               f"stereo weight is {audio_score.WEIGHTS['stereo']}", file=sys.stderr)
     for name, (c, t) in ALONE.items():

@@ -224,3 +224,27 @@ def test_an_audio_model_from_before_the_stereo_image_is_chosen_again():
     doc = {"features": {"timbre_gauss": timbre_gauss.to_doc(np.zeros(2), np.eye(2))},
            "audio": {"scale": [1.0] * 3, "loudness": np.zeros(6, np.float32).tobytes()}}
     assert audio_score.stored([doc], np.ones((1, 2))) is None
+
+
+def test_an_audio_sample_whose_tracks_are_all_gone_is_chosen_again(generated_library, store):
+    run_import(str(generated_library), store, jobs=2)
+    model = store.get_model("audio")
+    # as after a rescan that removed every sampled track (ids no track has any more)
+    gone = store.put_model("audio", model | {"sample": ["gone-1", "gone-2"]})
+    index_library(store)
+    chosen = store.get_model("audio")
+    assert chosen["version"] > gone and len(chosen["sample"]) == 16
+    assert all(doc["audio"]["version"] == chosen["version"]
+               for doc in store.iter_tracks({}, {"audio": 1}))
+
+
+def test_a_profile_the_whole_sample_shares_keeps_its_units():
+    # every sampled track mono in the lowest band: its width is -40 dB in all of them
+    images = np.random.default_rng(2).normal(size=(5, stereo.SIZE)).astype(np.float32)
+    images[:, 0] = stereo.SIDE_FLOOR_DB
+    docs = [{"features": {"stereo_image": image.tobytes(),
+                          "loudness_profile": np.arange(6, dtype=np.float32).tobytes()}}
+            for image in images]
+    stats = audio_score.profile_stats(docs)
+    assert stats["stereo"]["scale"][0] == 1.0 and stats["loudness"]["scale"] == [1.0] * 6
+    assert stats["stereo"]["scale"][1:] == pytest.approx(images[:, 1:].std(axis=0), rel=1e-5)

@@ -93,3 +93,39 @@ def test_only_the_first_two_of_more_channels_count():
 def test_silence_and_very_short_files_read_as_mono(signal):
     width, correlation, balance = _parts(_image(signal))
     assert (width == SIDE_FLOOR_DB).all() and (correlation == 1).all() and (balance == 0).all()
+
+
+def _reference(signal: np.ndarray, sr: int) -> np.ndarray:
+    """The image from its definition, over the whole signal at once in float64."""
+    size = stereo.spectrum_size(sr)
+    starts = range(0, len(signal) - size + 1, sr // stereo.FRAMES_PER_S)
+    frames = np.stack([signal[s : s + size, :2] for s in starts]).astype(np.float64)
+    spectra = np.fft.rfft(frames * np.hanning(size)[None, :, None], axis=1)
+    left, right = spectra[..., 0], spectra[..., 1]
+    band = np.searchsorted(stereo.EDGES, np.fft.rfftfreq(size, 1 / sr), side="right") - 1
+    sums = [np.array([part.sum(axis=0)[band == b].sum() for b in range(N_BANDS)])
+            for part in (np.abs(left) ** 2, np.abs(right) ** 2, (left * right.conj()).real)]
+    pl, pr, cross = sums
+    floor = 1e-9 * (pl + pr).sum()
+    width = 10 * np.log10((np.maximum(pl + pr - 2 * cross, 0) + floor) / (pl + pr + 2 * cross + floor))
+    return np.concatenate([np.maximum(width, SIDE_FLOOR_DB), cross / np.sqrt(pl * pr + floor ** 2),
+                           10 * np.log10((pl + floor) / (pr + floor))])
+
+
+@pytest.mark.parametrize("sr", [22050, 44100, 48000, 96000])
+def test_streamed_image_equals_its_definition_over_the_whole_signal(sr):
+    rng = np.random.default_rng(sr)
+    left = rng.normal(0, 0.1, 7 * sr)
+    signal = np.column_stack([left, 0.6 * left + rng.normal(0, 0.05, left.size),
+                              rng.normal(0, 0.1, left.size)]).astype(np.float32)
+    # empty blocks, blocks of one frame and blocks around a spectrum's size
+    size = stereo.spectrum_size(sr)
+    sizes = [0, 1, size - 1, 0, size, size + 1, sr // 2, 3, sr // 2 + 1, 0] * 3
+    assert _image(signal, sizes, sr=sr) == pytest.approx(_reference(signal, sr), abs=2e-3)
+
+
+def test_every_band_below_nyquist_holds_bins_at_high_rates():
+    # at 96 kHz a 4096-point spectrum has no bin in 50-64 Hz: the band would read as wide
+    mono = np.random.default_rng(3).normal(0, 0.1, 96000 * 4).astype(np.float32)
+    width, correlation, _ = _parts(_image(np.column_stack([mono, mono]), sr=96000))
+    assert (width == SIDE_FLOOR_DB).all() and correlation == pytest.approx(1.0, abs=1e-4)

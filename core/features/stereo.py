@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-#: Samples per spectrum (at the file's rate) and spectra per second of audio.
+#: Samples per spectrum at 44.1 kHz, and spectra per second of audio. Other rates use the power
+#: of two nearest the same duration, so bins lie ~11 Hz apart at any rate and the lowest band
+#: always holds one (48 kHz and 32 kHz keep 4096, 96 kHz takes 8192, 22.05 kHz 2048).
 N_FFT = 4096
 FRAMES_PER_S = 2
 #: Band edges in Hz: 24 bands spaced evenly in log frequency.
@@ -29,12 +31,19 @@ _RELATIVE_FLOOR = 1e-9
 _BATCH = 32
 
 
+def spectrum_size(sr: int) -> int:
+    """Samples per spectrum at rate ``sr``: the power of two nearest ``N_FFT`` at 44.1 kHz."""
+    return 1 << max(8, round(np.log2(N_FFT * sr / 44100)))
+
+
 class StereoImage:
     """Streaming stereo image: feed blocks of the decoded file, then read ``result()``.
 
-    Spectra start every ``1 / FRAMES_PER_S`` s from the first sample; one that spans two blocks
-    is completed from the next. Mono files use their one channel as both sides; files with more
-    than two channels use the first two (front left and right).
+    Spectra of ``spectrum_size(sr)`` samples start every ``1 / FRAMES_PER_S`` s from the first
+    sample; one that spans two blocks is completed from the next. Mono files use their one
+    channel as both sides; files with more than two channels use the first two (front left and
+    right). A band above the file's Nyquist frequency, or without energy, reads as width 0 dB,
+    correlation 0 and balance 0 dB, as in a lossy file's empty top bands.
 
     Parameters
     ----------
@@ -45,18 +54,19 @@ class StereoImage:
     """
 
     def __init__(self, sr: int, channels: int):
-        self._hop = max(N_FFT, sr // FRAMES_PER_S)
+        self._size = spectrum_size(sr)
+        self._hop = max(self._size, sr // FRAMES_PER_S)
         self._pair = (0, min(1, channels - 1))
         self._seen = 0  # input frames fed so far
         self._next = 0  # where the next spectrum starts
         self._partial: np.ndarray | None = None  # a spectrum's first samples, from the last block
-        self._batch = np.empty((_BATCH, 2, N_FFT), dtype=np.float32)  # spectra to transform
+        self._batch = np.empty((_BATCH, 2, self._size), dtype=np.float32)  # spectra to transform
         self._count = 0
-        freqs = np.fft.rfftfreq(N_FFT, 1 / sr)
+        freqs = np.fft.rfftfreq(self._size, 1 / sr)
         band = np.searchsorted(EDGES, freqs, side="right") - 1
         # bins by bands, 0/1: the spectra's band sums are one product at the end
         self._bands = (band[:, None] == np.arange(N_BANDS)).astype(np.float64)
-        self._window = np.hanning(N_FFT).astype(np.float32)
+        self._window = np.hanning(self._size).astype(np.float32)
         self._sums = np.zeros((3, len(freqs)))  # left power, right power, cross power
 
     def feed(self, block: np.ndarray) -> None:
@@ -64,23 +74,23 @@ class StereoImage:
         start, n = self._seen, len(block)
         self._seen += n
         if self._partial is not None:
-            need = N_FFT - len(self._partial)
+            need = self._size - len(self._partial)
             self._partial = np.concatenate([self._partial, block[:need, self._pair]])
-            if len(self._partial) < N_FFT:
+            if len(self._partial) < self._size:
                 return
             self._take(self._partial, (0, 1))  # already the pair
             self._partial = None
         first = self._next - start
         while first < n:
-            if first + N_FFT <= n:
-                self._take(block[first : first + N_FFT], self._pair)
+            if first + self._size <= n:
+                self._take(block[first : first + self._size], self._pair)
             else:
                 self._partial = block[first:, self._pair].copy()
             first += self._hop
         self._next = start + first
 
     def _take(self, frame: np.ndarray, columns: tuple[int, int]) -> None:
-        """Queue one spectrum's samples: ``N_FFT`` frames, left and right in ``columns``."""
+        """Queue one spectrum's samples: a spectrum's frames, left and right in ``columns``."""
         for side, column in enumerate(columns):
             self._batch[self._count, side] = frame[:, column]
         self._count += 1

@@ -268,15 +268,21 @@ def _audio_scaler(store: MongoStore, model: clustering.ClusterModel,
     if n_tracks < 2:
         return None
     stored = _audio_model(store, n_tracks, kmeans_version, force=False)
-    stats = stored["profiles"]
-    sample_ids, sample = _models(_read(store, stored["sample"], audio_score.MODEL_FIELDS),
-                                 model, stats)
+    sample_ids, sample = _sample_models(store, stored, model)
     if len(sample_ids) < 2:  # the sample's tracks were removed since: choose it again
         stored = _audio_model(store, n_tracks, kmeans_version, force=True)
-        sample_ids, sample = _models(_read(store, stored["sample"], audio_score.MODEL_FIELDS),
-                                     model, stats)
+        sample_ids, sample = _sample_models(store, stored, model)
     return _Scaler(stored["version"], {track: i for i, track in enumerate(sample_ids)}, sample,
-                   stats, audio_score.sample_neighbour(n_tracks, len(sample_ids)))
+                   stored["profiles"], audio_score.sample_neighbour(n_tracks, len(sample_ids)))
+
+
+def _sample_models(store: MongoStore, stored: dict, model: clustering.ClusterModel
+                   ) -> tuple[list[str], audio_score.AudioModels | None]:
+    """The stored sample's tracks still in the library, with the models its statistics give."""
+    docs = _read(store, stored["sample"], audio_score.MODEL_FIELDS)
+    if not any(audio_score.has_models(d) for d in docs):
+        return [], None
+    return _models(docs, model, stored["profiles"])
 
 
 def _scales(scaler: _Scaler, docs: list[dict], model: clustering.ClusterModel) -> dict[str, dict]:

@@ -161,7 +161,11 @@ def profile_stats(docs: list[dict]) -> dict[str, dict[str, list[float]]]:
     stats = {}
     for name in PROFILES:
         raw = raw_profiles(docs, name)
-        stats[name] = {"mean": raw.mean(axis=0).tolist(), "scale": (raw.std(axis=0) + 1e-9).tolist()}
+        spread = raw.std(axis=0)
+        # a value the whole sample shares (every track mono in a band) keeps its own units: a
+        # later track that differs there must not land 1e9 deviations away
+        scale = np.where(spread < 1e-6, 1.0, spread + 1e-9)
+        stats[name] = {"mean": raw.mean(axis=0).tolist(), "scale": scale.tolist()}
     return stats
 
 
