@@ -25,6 +25,9 @@ CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist
 BLOCK_MEMBERS = 500
 #: Top-level fields whose change makes a cluster's packed block stale.
 _PACKED_ROOTS = frozenset(field.split(".")[0] for field in CANDIDATE_FIELDS)
+#: The fields a packing holds, recorded with it: blocks packed by a version of Encore that read
+#: other fields are never read, and the next packing packs every cluster again.
+_LAYOUT = sorted(CANDIDATE_FIELDS)
 
 
 class ClusterBlocks:
@@ -70,8 +73,8 @@ class ClusterBlocks:
         When the packing of the generation just before completed, only the clusters marked
         since (``mark_dirty``: every write of a packed field, every removal) and new ones are
         packed again, and the others keep their blocks: one added track costs one cluster, not
-        a read of the whole library. Otherwise (the first packing, or one cut short) every
-        cluster is packed.
+        a read of the whole library. Otherwise (the first packing, one cut short, or one that
+        holds other fields than ``CANDIDATE_FIELDS``) every cluster is packed.
 
         Returns
         -------
@@ -80,7 +83,7 @@ class ClusterBlocks:
         """
         dirty = sorted((self.meta.find_one({"_id": "library"}, {"dirty": 1}) or {}).get("dirty", []))
         heads = self.meta.find_one({"_id": "blocks"}) or {}
-        incremental = heads.get("generation") == generation - 1
+        incremental = heads.get("generation") == generation - 1 and heads.get("fields") == _LAYOUT
         if incremental:
             # A cluster gains or loses members only by a marked write: the others are unchanged,
             # and the marked ones are all that may have appeared (no distinct over the tracks:
@@ -90,7 +93,8 @@ class ClusterBlocks:
         else:
             kept, fresh = {}, sorted(c for c in self.tracks.distinct("cluster") if c is not None)
         packed = {cluster: self._pack_cluster(cluster, generation) for cluster in fresh}
-        self.meta.replace_one({"_id": "blocks"}, {"generation": generation, "clusters": kept | {
+        self.meta.replace_one({"_id": "blocks"}, {"generation": generation, "fields": _LAYOUT,
+                                                  "clusters": kept | {
             str(c): generation for c, parts in packed.items() if parts}}, upsert=True)
         # Now that no reader is sent to them: the older packings of the clusters packed again,
         # and every block of a cluster that is gone (each delete looks at one cluster's blocks).
@@ -136,7 +140,7 @@ class ClusterBlocks:
         cached = self._packed
         if fresh or cached is None or cached[0] != generation:
             doc = self.meta.find_one({"_id": "blocks", "generation": generation})
-            if doc is None:
-                return {}  # not packed yet: asked again next time
+            if doc is None or doc.get("fields") != _LAYOUT:
+                return {}  # not packed yet, or with other fields: asked again next time
             cached = self._packed = (generation, doc["clusters"])
         return cached[1]

@@ -18,6 +18,8 @@ FORMATS = {"timbre_cosine": ("Timbre similarity", "{:.0%}"), "shared_sounds": ("
 def _value(template: str, value) -> str:
     if isinstance(value, list | tuple) and len(value) == 2:  # (the track it is like, this one)
         return " → ".join(_value(template, v) for v in value)
+    if value is None:  # not measured for that track (analysed by an older Encore)
+        return "–"
     try:
         return template.format(value)
     except (TypeError, ValueError):
@@ -35,7 +37,7 @@ def detail_lines(details) -> list[str]:
     if isinstance(like, dict) and like.get("title"):
         lines.append(f"Compared with “{like['title']}” → this track")
     for key, value in details.items():
-        if key == "like":
+        if key == "like" or value is None or value == [None, None]:  # nothing measured
             continue
         label, template = FORMATS.get(key, (key.replace("_", " ").capitalize(), "{}"))
         lines.append(f"{label}: {_value(template, value)}")
