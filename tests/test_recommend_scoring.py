@@ -85,10 +85,10 @@ def test_reasons_are_plain_words_from_the_stored_features():
 def test_the_tooltip_shows_the_stereo_width_in_decibels():
     ref, wide = _track("ref", 120, 1500, 1.0, key=9), _track("wide", 120, 1500, 1.0, key=9, width_db=-1.0)
     _, details = explain(ref, wide, cosine=0.6, jaccard=0.2)
-    assert "Stereo width (side to mid): -6 dB → -1 dB" in detail_lines(details)
+    assert "Stereo width (side to mid): -6.0 dB → -1.0 dB" in detail_lines(details)
     old = _track("old", 120, 1500, 1.0, key=9)
     del old["features"]["stereo_image"]
     _, details = explain(old, wide, cosine=0.6, jaccard=0.2)
-    assert "Stereo width (side to mid): – → -1 dB" in detail_lines(details)
+    assert "Stereo width (side to mid): – → -1.0 dB" in detail_lines(details)
     _, details = explain(old, old, cosine=0.6, jaccard=0.2)
     assert not any(line.startswith("Stereo width") for line in detail_lines(details))

@@ -11,7 +11,7 @@ FORMATS = {"timbre_cosine": ("Timbre similarity", "{:.0%}"), "shared_sounds": ("
            "tempo_bpm": ("Tempo", "{:.0f} BPM"), "brightness_hz": ("Brightness", "{:.0f} Hz"),
            "energy": ("Energy", "{:.2f}"), "key": ("Key centre", "{}"),
            "loudness_lufs": ("Loudness", "{:.1f} LUFS"),
-           "stereo_width_db": ("Stereo width (side to mid)", "{:.0f} dB"),
+           "stereo_width_db": ("Stereo width (side to mid)", "{:.1f} dB"),
            "skip_penalty": ("Skip penalty", "{:.2f}")}
 
 
