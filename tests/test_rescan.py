@@ -13,6 +13,7 @@ import soundfile as sf
 from core.audio.enhance import EnhanceOptions
 from core.errors import ImportLockedError
 from core.events import make_event
+from core.features.extract import FEATURES_VERSION
 from core.library.analyse import AnalyseOptions, track_id
 from core.library.folders import add_folder, list_folders, outermost, remove_folder
 from core.library.lock import import_lock
@@ -123,6 +124,19 @@ def test_unchanged_library_is_only_stat_ed(store, tmp_path):
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     report = rescan(store, [str(root)], jobs=1)
     assert report.as_json() == {"imported": [], "removed": [], "moved": [], "skipped": []}
+
+
+def test_a_track_of_an_older_extractor_is_analysed_again(store, tmp_path):
+    root = _library(tmp_path / "music", count=2)
+    rescan(store, [str(root)], jobs=1)
+    old = str(root / "song 1.wav")
+    # as an older Encore stored it: features version 2, no stereo image
+    store.tracks.update_one({"source_path": old}, {"$set": {"features.version": 2},
+                                                   "$unset": {"features.stereo_image": ""}})
+    report = rescan(store, [str(root)], jobs=1)
+    assert report.imported == [old]
+    doc = store.get_track(old, {"features": 1})
+    assert doc["features"]["version"] == FEATURES_VERSION and "stereo_image" in doc["features"]
 
 
 def test_a_skipped_file_is_not_opened_again_until_it_changes(store, tmp_path):
