@@ -85,7 +85,7 @@ def _audio_fields(rng: np.random.Generator, centre: np.ndarray) -> dict:
     vector = (centre + 0.5 * rng.normal(size=VECTOR_SIZE)).astype(np.float32)
     return {"features": {"vector": vector.tobytes(),
                          "timbre_gauss": timbre_gauss.to_doc(*timbre_gauss.fit(frames)),
-                         "stereo_image": rng.normal(size=stereo.SIZE).astype(np.float32).tobytes()},
+                         "stereo_width_db": round(float(rng.normal(-5.0, 3.0)), 1)},
             # One neighbour radius for every track: random radii, not the audio, would decide
             # the brute-force top 5 through the local scaling (recall 0.07 at 100k).
             "audio": {"scale": [1.0] * len(audio_score.COMPONENTS), "version": 1,
@@ -108,7 +108,7 @@ def query_latency(uri: str, sizes: list[int]) -> dict[int, str]:
     dbs = {}
     for n in sizes:
         store = MongoStore(uri, f"bench_backbone_{n}", timeout_ms=60000)
-        if store.count_tracks({"features.stereo_image": {"$exists": True}}) != n:  # this form
+        if store.count_tracks({"features.stereo_width_db": {"$exists": True}}) != n:  # this form
             store.client.drop_database(store.db.name)
             synthetic_library(store, n)
             # Indexes built once over the loaded collection: maintaining the multikey band-key

@@ -152,13 +152,13 @@ def test_blocks_packed_with_other_fields_are_not_read_and_are_packed_again(gener
                                                                            mongo_uri, reads):
     with imported_store(mongo_uri, generated_library, "encore_blocks") as store:
         # as packed by an Encore whose candidates carried fewer fields (before the stereo image)
-        store.meta.update_one({"_id": "blocks"}, {"$pull": {"fields": "features.stereo_image"}})
+        store.meta.update_one({"_id": "blocks"}, {"$pull": {"fields": "features.stereo_width_db"}})
         before = _block_ids(store)
         fresh = MongoStore(mongo_uri, store.db.name)
         reads.db_name, reads.reads = store.db.name, 0
         answers = _answers(fresh)
         assert reads.reads > 0  # the clusters were read track by track, not from those blocks
-        assert all("stereo_image" in d["features"] for d in fresh.candidate_docs(
+        assert all("stereo_width_db" in d["features"] for d in fresh.candidate_docs(
             cluster=store.tracks.distinct("cluster")[0]))
         store.write_cluster_blocks(store.bump_generation())  # nothing changed but the layout
         after = _block_ids(store)

@@ -25,7 +25,7 @@ def _track(track_id: str, tempo: float, centroid_hz: float, energy: float, key: 
     chroma = np.zeros(12)
     chroma[key] = 1.0
     # the mix's bands at ``width_db``; the bass and the top bands say otherwise (mono bass, a
-    # lossy file's empty top), and a listener's sense of width leaves them out
+    # lossy file's empty top), and a listener's sense of width (``stereo.width_db``) leaves them out
     width = np.full(stereo.N_BANDS, width_db)
     width[:2], width[-2:] = stereo.SIDE_FLOOR_DB, 0.0
     image = np.concatenate([width, np.full(stereo.N_BANDS, 0.5), np.zeros(stereo.N_BANDS)])
@@ -33,7 +33,7 @@ def _track(track_id: str, tempo: float, centroid_hz: float, energy: float, key: 
             "features": {"vector": _vector(rhythm=[tempo / 200, energy],
                                            spectral_mean=[centroid_hz / 11025],
                                            chroma_mean=chroma),
-                         "stereo_image": image.astype(np.float32).tobytes()}}
+                         "stereo_width_db": stereo.width_db(image)}}
 
 
 def test_pool_jaccard_matches_pairwise_jaccard():
@@ -77,7 +77,7 @@ def test_reasons_are_plain_words_from_the_stored_features():
     assert explain(ref, mono, cosine=0.6, jaccard=0.2)[0].endswith("much narrower stereo")
     # a track analysed before the stereo image: no width, no phrase about it
     old = _track("old", 120, 1500, 1.0, key=9)
-    del old["features"]["stereo_image"]
+    del old["features"]["stereo_width_db"]
     why, details = explain(ref, old, cosine=0.6, jaccard=0.2)
     assert why.endswith("same key centre (A)") and details["stereo_width_db"] == [-6.0, None]
 
@@ -87,7 +87,7 @@ def test_the_tooltip_shows_the_stereo_width_in_decibels():
     _, details = explain(ref, wide, cosine=0.6, jaccard=0.2)
     assert "Stereo width (side to mid): -6.0 dB → -1.0 dB" in detail_lines(details)
     old = _track("old", 120, 1500, 1.0, key=9)
-    del old["features"]["stereo_image"]
+    del old["features"]["stereo_width_db"]
     _, details = explain(old, wide, cosine=0.6, jaccard=0.2)
     assert "Stereo width (side to mid): – → -1.0 dB" in detail_lines(details)
     _, details = explain(old, old, cosine=0.6, jaccard=0.2)

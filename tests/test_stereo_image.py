@@ -129,3 +129,13 @@ def test_every_band_below_nyquist_holds_bins_at_high_rates():
     mono = np.random.default_rng(3).normal(0, 0.1, 96000 * 4).astype(np.float32)
     width, correlation, _ = _parts(_image(np.column_stack([mono, mono]), sr=96000))
     assert (width == SIDE_FLOOR_DB).all() and correlation == pytest.approx(1.0, abs=1e-4)
+
+
+def test_the_width_in_one_number_leaves_out_the_bass_and_the_top_bands():
+    image = np.concatenate([np.full(N_BANDS, -6.0), np.ones(N_BANDS), np.zeros(N_BANDS)])
+    image[:3] = SIDE_FLOOR_DB  # a mono bass below 100 Hz
+    image[21:N_BANDS] = 0.0  # a lossy file's empty top bands
+    assert stereo.width_db(image) == -6.0
+    assert stereo.width_db(_image(np.column_stack([_noise(), _noise()]))) == SIDE_FLOOR_DB
+    wide = _image(np.column_stack([_noise(30, seed=1), _noise(30, seed=2)]))
+    assert abs(stereo.width_db(wide)) < 0.5  # independent channels: side as strong as mid

@@ -15,7 +15,7 @@ import numpy as np
 import soxr
 
 from core.features import spectral
-from core.features.stereo import StereoImage
+from core.features.stereo import StereoImage, width_db
 from core.similarity import profiles, timbre_gauss
 
 SR = 22050
@@ -40,7 +40,7 @@ TIMBRE_MASK = np.concatenate([np.full(size, not name.startswith("chroma"))
                               for name, size in VECTOR_LAYOUT])
 FRAME_SIZE = N_MFCC - 1 + 7
 #: Version of what ``Features.to_doc`` stores: a track stored with an older one is analysed again.
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,14 @@ class Features:
         -------
         dict
             ``vector`` (float32 bytes), ``tempo_bpm``, ``timbre_gauss`` (``timbre_gauss.to_doc``),
-            ``loudness_profile`` and ``stereo_image`` (float32 bytes) and ``version``
-            (``FEATURES_VERSION``).
+            ``loudness_profile`` and ``stereo_image`` (float32 bytes), ``stereo_width_db``
+            (``stereo.width_db``, for the reasons) and ``version`` (``FEATURES_VERSION``).
         """
         return {"vector": self.vector.tobytes(), "tempo_bpm": round(self.tempo_bpm, 2),
                 "timbre_gauss": timbre_gauss.to_doc(self.gauss_mean, self.gauss_cov),
                 "loudness_profile": self.loudness_profile.astype(np.float32).tobytes(),
                 "stereo_image": self.stereo.astype(np.float32).tobytes(),
+                "stereo_width_db": width_db(self.stereo),
                 "version": FEATURES_VERSION}
 
 

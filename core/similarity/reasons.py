@@ -3,7 +3,7 @@
 A reason compares a recommended track with the track it resembles most (its *reference*) using
 stored features only: timbre cosine and shared audio words, tempo (``rhythm`` block of
 ``features.vector``), brightness (spectral centroid), loudness (integrated LUFS), energy (onset
-strength), stereo width (``features.stereo_image``) and the key centre (strongest chroma bin).
+strength), stereo width (``features.stereo_width_db``) and the key centre (strongest chroma bin).
 The phrase keeps the three most telling facts, e.g. "similar timbre · same tempo (~120 BPM) · a
 little brighter"; the numbers behind them go to ``details`` (for a tooltip).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.features import stereo
 from core.features.extract import SR, VECTOR_LAYOUT
 from core.store.mongo import MongoStore
 
@@ -22,10 +21,6 @@ _ENDS = np.cumsum([size for _, size in VECTOR_LAYOUT])
 #: ``{block name: (start, stop)}`` of ``features.vector``.
 _OFFSETS = {name: (int(end) - size, int(end))
             for (name, size), end in zip(VECTOR_LAYOUT, _ENDS, strict=True)}
-#: The stereo image's bands that describe a mix's width: 100 Hz to 8.6 kHz, where music has
-#: content (a lossy file's empty top bands read as wide, and many mixes keep the bass mono).
-_WIDTH_BANDS = slice(int(np.searchsorted(stereo.EDGES, 100.0)),
-                     int(np.searchsorted(stereo.EDGES, 8000.0)))
 
 
 def _block(vector: np.ndarray, name: str) -> np.ndarray:
@@ -41,7 +36,7 @@ def describe_features(doc: dict, loudness_lufs: float | None = None) -> dict | N
     dict or None
         ``tempo_bpm``, ``brightness_hz`` (mean spectral centroid), ``energy`` (mean onset
         strength), ``key`` (strongest pitch class), and ``loudness_lufs`` and
-        ``stereo_width_db`` (median side-to-mid energy of the mix's bands) when known.
+        ``stereo_width_db`` (``core.features.stereo.width_db``) when known.
     """
     raw = (doc.get("features") or {}).get("vector")
     if raw is None:
@@ -53,14 +48,8 @@ def describe_features(doc: dict, loudness_lufs: float | None = None) -> dict | N
             "energy": round(float(rhythm[1]), 3),
             "key": PITCHES[int(np.argmax(_block(vector, "chroma_mean")))],
             "loudness_lufs": None if loudness_lufs is None else round(loudness_lufs, 1),
-            "stereo_width_db": _stereo_width(doc)}
-
-
-def _stereo_width(doc: dict) -> float | None:
-    raw = doc["features"].get("stereo_image")
-    if raw is None:  # analysed before the stereo image existed
-        return None
-    return round(float(np.median(np.frombuffer(raw, np.float32)[_WIDTH_BANDS])), 1)
+            # None: analysed before the stereo image existed
+            "stereo_width_db": doc["features"].get("stereo_width_db")}
 
 
 def _timbre_phrase(cosine: float | None, jaccard: float) -> str:

@@ -24,7 +24,7 @@ from core.store.mongo import MongoStore
 
 SEED_FIELDS = {"path": 1, "source_path": 1, "original_path": 1, "shingles": 1, "lsh": 1,
                "cluster": 1, "duration_s": 1, "indexed": 1, "features.vector": 1,
-               "features.timbre_gauss": 1, "features.stereo_image": 1, "audio": 1}
+               "features.timbre_gauss": 1, "features.stereo_width_db": 1, "audio": 1}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from core.store.paths import decode_paths, with_raw_fields
 CANDIDATE_FIELDS = {"_id": 1, "path": 1, "original_path": 1, "title": 1, "artist": 1, "album": 1,
                     "cluster": 1, "shingles": 1, "duration_s": 1, "indexed": 1,
                     "features.vector": 1, "features.timbre_gauss": 1,
-                    "features.stereo_image": 1, "audio": 1,
+                    "features.stereo_width_db": 1, "audio": 1,
                     "loudness.integrated_lufs": 1}
 #: Tracks per packed cluster block (``write_cluster_blocks``): a few MB, far from the 16 MiB limit.
 BLOCK_MEMBERS = 500
