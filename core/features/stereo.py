@@ -67,9 +67,9 @@ class StereoImage:
     Parameters
     ----------
     sr : int
-        Sample rate of the blocks.
+        The file's sample rate: it sets the spectrum size and the hop.
     channels : int
-        Their channels.
+        Columns of every block (1 for mono).
     """
 
     def __init__(self, sr: int, channels: int):
