@@ -279,10 +279,8 @@ def _audio_scaler(store: MongoStore, model: clustering.ClusterModel,
 def _sample_models(store: MongoStore, stored: dict, model: clustering.ClusterModel
                    ) -> tuple[list[str], audio_score.AudioModels | None]:
     """The stored sample's tracks still in the library, with the models its statistics give."""
-    docs = _read(store, stored["sample"], audio_score.MODEL_FIELDS)
-    if not any(audio_score.has_models(d) for d in docs):
-        return [], None
-    return _models(docs, model, stored["profiles"])
+    return _models(_read(store, stored["sample"], audio_score.MODEL_FIELDS), model,
+                   stored["profiles"])
 
 
 def _scales(scaler: _Scaler, docs: list[dict], model: clustering.ClusterModel) -> dict[str, dict]:
@@ -327,10 +325,12 @@ def _read(store: MongoStore, ids: list[str], projection: dict) -> list[dict]:
 
 def _models(docs: list[dict], model: clustering.ClusterModel,
             stats: dict[str, dict[str, list[float]]]
-            ) -> tuple[list[str], audio_score.AudioModels]:
+            ) -> tuple[list[str], audio_score.AudioModels | None]:
     """The ids of those of ``docs`` (read with ``MODEL_FIELDS``) that carry the per-track
-    models, and their index-time models."""
+    models, and their index-time models (``None`` if none does)."""
     docs = [d for d in docs if audio_score.has_models(d)]
+    if not docs:
+        return [], None
     timbre = np.vstack([timbre_of(d, model) for d in docs])
     return [d["_id"] for d in docs], audio_score.build(docs, timbre, stats)
 

@@ -102,17 +102,39 @@ def _init_worker() -> None:
     die_with_parent()
 
 
+def is_current(state: FileState, stat: os.stat_result, key: str) -> bool:
+    """Whether a stored track still stands for its file, so neither an import nor a rescan
+    analyses it again.
+
+    Parameters
+    ----------
+    state : FileState
+        What the store knows of the file.
+    stat : os.stat_result
+        The file now.
+    key : str
+        ``options_key`` of the import options.
+
+    Returns
+    -------
+    bool
+        Same size, mtime and import options, analysed by this feature extractor (an older one
+        left newer fields missing), and its enhanced copy, if any, still there (a deleted copy
+        is redone).
+    """
+    return ((stat.st_size, stat.st_mtime, key, FEATURES_VERSION)
+            == (state.size, state.mtime, state.options, state.features_version)
+            and (state.copy_path is None or os.path.exists(state.copy_path)))
+
+
 def _unchanged(path: str, state: FileState | None, key: str) -> bool:
-    # A track analysed by an older feature extractor is analysed again (its new fields missing).
-    if state is None or state.options != key or state.features_version != FEATURES_VERSION:
+    if state is None:
         return False
     try:
         stat = os.stat(path)
     except OSError:
         return False  # let the analysis report the reason
-    if (stat.st_size, stat.st_mtime) != (state.size, state.mtime):
-        return False
-    return state.copy_path is None or os.path.exists(state.copy_path)  # a deleted copy is redone
+    return is_current(state, stat, key)
 
 
 def _changed(paths: list[str], known: dict[str, FileState], key: str) -> list[str]:

@@ -28,11 +28,10 @@ import numpy as np
 
 from core.audio import decode, tags
 from core.errors import DecodeError, NotFoundError
-from core.features.extract import FEATURES_VERSION
 from core.library.analyse import AnalyseOptions, track_id
 from core.library.discover import Skipped, discover
 from core.library.folders import is_inside, list_folders, outermost
-from core.library.pipeline import Progress, options_key, run_import
+from core.library.pipeline import Progress, is_current, options_key, run_import
 from core.similarity.shingles import jaccard
 from core.store.driver import _guard
 from core.store.mongo import FileState, MongoStore
@@ -187,10 +186,7 @@ def _classify(path: str, state: FileState | None, key: str, diff: _Diff) -> str 
         return skip["reason"]
     if state is None:
         diff.new.append(path)
-    elif ((stat.st_size, stat.st_mtime, key) != (state.size, state.mtime, state.options)
-          or (state.copy_path is not None and not os.path.exists(state.copy_path))
-          # analysed by an older extractor: its newer models (the stereo image) are missing
-          or state.features_version != FEATURES_VERSION):
+    elif not is_current(state, stat, key):
         diff.changed.append(path)
 
 

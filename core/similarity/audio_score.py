@@ -35,11 +35,12 @@ COMPONENTS = ("cosine", "timbre", "loudness", "stereo")
 #: Per-track vectors compared after standardising with the library's statistics: the name in the
 #: index's ``audio`` field and the ``features`` field they are computed from.
 PROFILES = {"loudness": "loudness_profile", "stereo": "stereo_image"}
+#: The ``features`` fields the per-track models are built from.
+_MODEL_FEATURES = ("timbre_gauss", *PROFILES.values())
 #: Tracks the index compares every track with to set its neighbour scales (Musly's style sample).
 SCALE_SAMPLE = 1000
 #: What the index reads of a track to build its models.
-MODEL_FIELDS = {"features.vector": 1, "features.timbre_gauss": 1,
-                **{f"features.{field}": 1 for field in PROFILES.values()}}
+MODEL_FIELDS = {"features.vector": 1, **{f"features.{field}": 1 for field in _MODEL_FEATURES}}
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,7 @@ def score(jaccard: np.ndarray, distances: np.ndarray, ref_scale: np.ndarray,
 
 
 #: Tracks the models are built for: those analysed by an extractor that computes all of them.
-MODELS_QUERY = {f"features.{field}": {"$exists": True}
-                for field in ("timbre_gauss", *PROFILES.values())}
+MODELS_QUERY = {f"features.{field}": {"$exists": True} for field in _MODEL_FEATURES}
 
 
 def raw_profiles(docs: list[dict], name: str) -> np.ndarray:
@@ -172,7 +172,7 @@ def profile_stats(docs: list[dict]) -> dict[str, dict[str, list[float]]]:
 def has_models(doc: dict) -> bool:
     """Whether a track was analysed with every per-track model (features version 3 on)."""
     features = doc.get("features") or {}
-    return all(field in features for field in ("timbre_gauss", *PROFILES.values()))
+    return all(field in features for field in _MODEL_FEATURES)
 
 
 def build(docs: list[dict], timbre: np.ndarray, stats: dict[str, dict[str, list[float]]]
